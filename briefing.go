@@ -1,0 +1,211 @@
+// Package briefing holds the domain of the briefing bot: articles collected
+// from feeds, the stories they cluster into, and the briefings written from
+// them. It imports only the standard library; the subpackages implement the
+// interfaces declared here and cmd/briefing wires them together.
+package briefing
+
+import (
+	"context"
+	"time"
+)
+
+// Article is one item collected from a feed, normalised for summarizing.
+type Article struct {
+	// ID is stable across fetches: derived from the canonical URL, or from
+	// the feed and the item's guid/title when the item has no link.
+	ID  string `json:"id"`
+	URL string `json:"url"`
+	// Title and Text are plain text; Text keeps paragraph breaks as "\n\n".
+	Title string `json:"title"`
+	Text  string `json:"text,omitempty"`
+	// Source is the publisher's domain without "www." ("cnbc.com"): what a
+	// citation shows. SourceName is the feed's own title ("CNBC").
+	Source     string `json:"source"`
+	SourceName string `json:"source_name,omitempty"`
+	FeedURL    string `json:"feed_url,omitempty"`
+	// Topics are the ids of the topics whose feeds carried this article.
+	Topics []string `json:"topics,omitempty"`
+	// Published is the feed's time for the item, else the time first seen.
+	Published time.Time `json:"published"`
+	Fetched   time.Time `json:"fetched"`
+}
+
+// FeedState is what the collector remembers about one feed between runs.
+type FeedState struct {
+	URL          string    `json:"url"`
+	Title        string    `json:"title,omitempty"`
+	ETag         string    `json:"etag,omitempty"`
+	LastModified string    `json:"last_modified,omitempty"`
+	Failures     int       `json:"failures,omitempty"`
+	LastError    string    `json:"last_error,omitempty"`
+	NextAttempt  time.Time `json:"next_attempt,omitempty"`
+	LastSuccess  time.Time `json:"last_success,omitempty"`
+}
+
+// Topic is a subject a team follows: its feeds and how a briefing is cut.
+type Topic struct {
+	ID         string
+	Name       string
+	Feeds      []string
+	Keywords   []string
+	Window     time.Duration
+	MaxStories int
+	Audience   string
+	FullText   bool
+}
+
+// Story is one event, told by one or more articles.
+type Story struct {
+	// ID fingerprints the story by its earliest article, so that the same
+	// event keeps its id while new articles join it.
+	ID       string    `json:"id"`
+	Title    string    `json:"title"`
+	Articles []Article `json:"articles"`
+	Score    float64   `json:"score,omitempty"`
+	// Update marks a story that an earlier posted briefing already told and
+	// that has new articles since.
+	Update bool `json:"update,omitempty"`
+}
+
+// Paragraph is a passage of the briefing and the articles it rests on.
+// Sources are article URLs, every one of them an article of the briefing.
+type Paragraph struct {
+	Text    string   `json:"text"`
+	Sources []string `json:"sources"`
+}
+
+// Usage counts LLM tokens.
+type Usage struct {
+	PromptTokens     int `json:"prompt_tokens"`
+	CompletionTokens int `json:"completion_tokens"`
+}
+
+// Add returns the sum of two usages.
+func (u Usage) Add(o Usage) Usage {
+	return Usage{u.PromptTokens + o.PromptTokens, u.CompletionTokens + o.CompletionTokens}
+}
+
+// SummarizerOffline names the extractive summarizer in Briefing.Summarizer.
+const SummarizerOffline = "offline"
+
+// Briefing is the product: a headline, three bullets and cited paragraphs.
+type Briefing struct {
+	ID          string    `json:"id"`
+	Topic       string    `json:"topic"`
+	TopicName   string    `json:"topic_name,omitempty"`
+	GeneratedAt time.Time `json:"generated_at"`
+	// Summarizer is "offline" or "llm:<provider name>".
+	Summarizer string      `json:"summarizer"`
+	Headline   string      `json:"headline"`
+	Bullets    []string    `json:"bullets"`
+	Paragraphs []Paragraph `json:"paragraphs"`
+	Stories    []Story     `json:"stories"`
+	Usage      Usage       `json:"usage"`
+}
+
+// ArticleByURL finds the briefing's article with that URL.
+func (b *Briefing) ArticleByURL(url string) (Article, bool) {
+	for _, s := range b.Stories {
+		for _, a := range s.Articles {
+			if a.URL == url {
+				return a, true
+			}
+		}
+	}
+	return Article{}, false
+}
+
+// Turn is one follow-up question and its answer in a briefing's thread.
+type Turn struct {
+	Question string    `json:"question"`
+	Answer   string    `json:"answer"`
+	At       time.Time `json:"at"`
+}
+
+// Thread ties a chat thread to the briefing it discusses.
+type Thread struct {
+	// Key names the thread on its platform, e.g. "slack:C123:1700000000.000100".
+	Key        string `json:"key"`
+	BriefingID string `json:"briefing_id,omitempty"`
+	Topic      string `json:"topic"`
+	Turns      []Turn `json:"turns,omitempty"`
+}
+
+// Question is a follow-up asked about a briefing.
+type Question struct {
+	Text string
+	// Topic is used when there is no briefing: the answer then comes from
+	// the topic's recent articles.
+	Topic      string
+	BriefingID string
+	History    []Turn
+}
+
+// Answer is the reply to a Question. Every URL in Sources was collected.
+type Answer struct {
+	Text       string   `json:"text"`
+	Sources    []string `json:"sources"`
+	Summarizer string   `json:"summarizer"`
+	Usage      Usage    `json:"usage"`
+}
+
+// BuildOptions tune one briefing build.
+type BuildOptions struct {
+	// MaxStories overrides the topic's limit when non-nil; 0 keeps every
+	// story in the window.
+	MaxStories *int
+	// Offline skips fetching feeds and uses what the store holds.
+	Offline bool
+	// Remember makes the briefing count as told for later briefings: set
+	// when it is posted, never for previews.
+	Remember bool
+}
+
+// Service is what chat front ends need: topics, briefings and answers.
+type Service interface {
+	Topics() []Topic
+	Topic(id string) (Topic, bool)
+	Build(ctx context.Context, topicID string, opts BuildOptions) (*Briefing, error)
+	// MarkPosted records that b was posted, so later briefings do not repeat it.
+	MarkPosted(ctx context.Context, b *Briefing) error
+	Briefing(ctx context.Context, id string) (*Briefing, error)
+	Answer(ctx context.Context, q Question, onDelta func(text string)) (Answer, error)
+}
+
+// FeedStore is what the collector needs from storage.
+type FeedStore interface {
+	Feed(url string) (FeedState, error)
+	PutFeed(FeedState) error
+	// PutArticles stores new articles and returns how many were new.
+	PutArticles([]Article) (int, error)
+}
+
+// Message is one chat message sent to an LLM.
+type Message struct {
+	Role    string // "system", "user" or "assistant"
+	Content string
+}
+
+// CompletionRequest asks an LLM for one completion.
+type CompletionRequest struct {
+	Messages []Message
+	// SchemaName and Schema ask for structured output (a JSON schema);
+	// providers without json_schema support get the schema in the prompt.
+	SchemaName string
+	Schema     []byte
+	MaxTokens  int
+}
+
+// Completion is an LLM's answer.
+type Completion struct {
+	Text     string
+	Provider string
+	Usage    Usage
+}
+
+// Completer is an LLM: providers tried in order, with failover.
+type Completer interface {
+	Complete(ctx context.Context, req CompletionRequest) (Completion, error)
+	// Stream calls onDelta with the whole text so far each time it grows.
+	Stream(ctx context.Context, req CompletionRequest, onDelta func(text string)) (Completion, error)
+}
