@@ -209,3 +209,65 @@ type Completer interface {
 	// Stream calls onDelta with the whole text so far each time it grows.
 	Stream(ctx context.Context, req CompletionRequest, onDelta func(text string)) (Completion, error)
 }
+
+// ArticleStore reads stored articles.
+type ArticleStore interface {
+	Article(id string) (Article, error)
+	// TopicArticles returns the topic's articles published in [since, until),
+	// newest first.
+	TopicArticles(topic string, since, until time.Time) ([]Article, error)
+}
+
+// Cache keeps derived values, such as LLM story summaries, across runs.
+type Cache interface {
+	Get(key string) ([]byte, bool, error)
+	Put(key string, value []byte) error
+}
+
+// SlotState is where a schedule slot stands in the post ledger.
+type SlotState string
+
+const (
+	SlotClaimed SlotState = "claimed"
+	SlotPosted  SlotState = "posted"
+)
+
+// Slot is one firing of a schedule, tracked so that it is posted at most
+// once, also across a crash and restart.
+type Slot struct {
+	// Key is "<schedule id>@<slot time RFC 3339 UTC>".
+	Key        string    `json:"key"`
+	Schedule   string    `json:"schedule"`
+	Time       time.Time `json:"time"`
+	State      SlotState `json:"state"`
+	Channel    string    `json:"channel,omitempty"`
+	MessageTS  string    `json:"message_ts,omitempty"`
+	BriefingID string    `json:"briefing_id,omitempty"`
+	UpdatedAt  time.Time `json:"updated_at"`
+}
+
+// Ledger records schedule slots: claimed before posting, posted after.
+type Ledger interface {
+	// ClaimSlot records s as claimed unless its key is known; it returns
+	// the stored slot and whether this call claimed it.
+	ClaimSlot(s Slot) (Slot, bool, error)
+	// MarkSlotPosted records where the slot's briefing was posted.
+	MarkSlotPosted(key, channel, messageTS, briefingID string) error
+	Slot(key string) (Slot, bool, error)
+	// LastSlot returns the newest slot of a schedule.
+	LastSlot(schedule string) (Slot, bool, error)
+}
+
+// ThreadStore keeps chat threads and their follow-ups across restarts.
+type ThreadStore interface {
+	PutThread(Thread) error
+	Thread(key string) (Thread, bool, error)
+	AppendTurn(key string, t Turn) error
+}
+
+// EventLog remembers delivered chat events so a redelivery is handled once.
+type EventLog interface {
+	// FirstDelivery records id and reports whether it was new; ids older
+	// than the log's horizon are forgotten.
+	FirstDelivery(id string, now time.Time) (bool, error)
+}
