@@ -12,7 +12,7 @@ import (
 	_ "github.com/slack-go/slack"
 	_ "go.etcd.io/bbolt"
 	_ "golang.org/x/net/html/charset"
-	_ "golang.org/x/term"
 	_ "golang.org/x/sync/errgroup"
+	_ "golang.org/x/term"
 	_ "gopkg.in/yaml.v3"
 )
