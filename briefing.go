@@ -159,6 +159,8 @@ type BuildOptions struct {
 	// Remember makes the briefing count as told for later briefings: set
 	// when it is posted, never for previews.
 	Remember bool
+	// Audience overrides the topic's audience, for a schedule that sets one.
+	Audience string
 }
 
 // Service is what chat front ends need: topics, briefings and answers.
