@@ -1,0 +1,214 @@
+// Package engine is the news desk: it collects a topic's feeds, clusters
+// and ranks the stories, leaves out what posted briefings already told,
+// has them summarized, and answers follow-up questions. It implements
+// briefing.Service for the chat front ends and the command line.
+package engine
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/briefing-bot/briefing"
+	"github.com/briefing-bot/briefing/collect"
+	"github.com/briefing-bot/briefing/metrics"
+	"github.com/briefing-bot/briefing/store"
+	"github.com/briefing-bot/briefing/summarize"
+)
+
+var _ briefing.Service = (*Engine)(nil)
+
+// Options wire an Engine. Store, Collector and Summarizer are required.
+type Options struct {
+	Topics     []briefing.Topic
+	Store      *store.DB
+	Collector  *collect.Collector
+	Summarizer summarize.Summarizer
+	Answerer   *summarize.Answerer
+	Logger     *slog.Logger
+	Metrics    *metrics.Metrics
+	Now        func() time.Time
+}
+
+// Engine builds briefings and answers questions about them.
+type Engine struct {
+	opts Options
+	log  *slog.Logger
+	now  func() time.Time
+}
+
+// New returns an Engine over opts.
+func New(opts Options) *Engine {
+	e := &Engine{opts: opts, log: opts.Logger, now: opts.Now}
+	if e.log == nil {
+		e.log = slog.New(slog.DiscardHandler)
+	}
+	if e.now == nil {
+		e.now = time.Now
+	}
+	return e
+}
+
+// Topics returns the configured topics in config order.
+func (e *Engine) Topics() []briefing.Topic { return e.opts.Topics }
+
+// Topic finds a topic by id.
+func (e *Engine) Topic(id string) (briefing.Topic, bool) {
+	for _, t := range e.opts.Topics {
+		if t.ID == id {
+			return t, true
+		}
+	}
+	return briefing.Topic{}, false
+}
+
+func (e *Engine) topic(id string) (briefing.Topic, error) {
+	if t, ok := e.Topic(id); ok {
+		return t, nil
+	}
+	ids := make([]string, len(e.opts.Topics))
+	for i, t := range e.opts.Topics {
+		ids[i] = t.ID
+	}
+	return briefing.Topic{}, briefing.Errorf(briefing.ENOTFOUND, "There is no topic %q. Known topics: %s.", id, strings.Join(ids, ", "))
+}
+
+// Collect fetches the feeds of topics (all topics when none are given)
+// once and prunes articles past retention.
+func (e *Engine) Collect(ctx context.Context, topics []briefing.Topic, progress func(collect.Result)) ([]collect.Result, error) {
+	if len(topics) == 0 {
+		topics = e.opts.Topics
+	}
+	results, err := e.opts.Collector.Collect(ctx, e.opts.Store, topics, progress)
+	if err != nil {
+		return results, fmt.Errorf("collect: %w", err)
+	}
+	if n, err := e.opts.Store.Prune(e.now()); err != nil {
+		e.log.Warn("prune articles", slog.Any("error", err))
+	} else if n > 0 {
+		e.log.Info("pruned articles past retention", slog.Int("articles", n))
+	}
+	return results, nil
+}
+
+// Build writes a briefing of the topic's stories in its window and stores
+// it. Only opts.Remember (or MarkPosted later) makes its stories count as
+// told, so previews never hide stories from the next posted briefing.
+func (e *Engine) Build(ctx context.Context, topicID string, opts briefing.BuildOptions) (*briefing.Briefing, error) {
+	start := time.Now()
+	topic, err := e.topic(topicID)
+	if err != nil {
+		return nil, err
+	}
+	if opts.Audience != "" {
+		topic.Audience = opts.Audience
+	}
+	if !opts.Offline {
+		if _, err := e.Collect(ctx, []briefing.Topic{topic}, nil); err != nil {
+			return nil, err
+		}
+	}
+	stories, err := e.Stories(topic, opts.MaxStories)
+	if err != nil {
+		return nil, err
+	}
+	if len(stories) == 0 {
+		return nil, briefing.Errorf(briefing.ENOTFOUND, "No new stories for %s in the last %s.", topic.Name, formatWindow(topic.Window))
+	}
+	b, err := e.opts.Summarizer.Summarize(ctx, topic, stories)
+	if err != nil {
+		return nil, fmt.Errorf("summarize %s: %w", topic.ID, err)
+	}
+	b.Topic, b.TopicName = topic.ID, topic.Name
+	if b.GeneratedAt.IsZero() {
+		b.GeneratedAt = e.now()
+	}
+	if err := e.opts.Store.PutBriefing(b); err != nil {
+		return nil, fmt.Errorf("store briefing: %w", err)
+	}
+	if opts.Remember {
+		if err := e.MarkPosted(ctx, b); err != nil {
+			return nil, err
+		}
+	}
+	e.opts.Metrics.Built(b.Summarizer, time.Since(start))
+	e.log.Info("built briefing", slog.String("topic", topic.ID), slog.String("briefing", b.ID),
+		slog.String("summarizer", b.Summarizer), slog.Int("stories", len(b.Stories)),
+		slog.Int("prompt_tokens", b.Usage.PromptTokens), slog.Duration("took", time.Since(start)))
+	return b, nil
+}
+
+// Stories returns the topic's ranked stories in its window, without those
+// already told; maxStories overrides the topic's limit (0: all).
+func (e *Engine) Stories(topic briefing.Topic, maxStories *int) ([]briefing.Story, error) {
+	now := e.now()
+	articles, err := e.opts.Store.TopicArticles(topic.ID, now.Add(-topic.Window), now.Add(time.Hour))
+	if err != nil {
+		return nil, fmt.Errorf("read %s articles: %w", topic.ID, err)
+	}
+	articles = summarize.FilterKeywords(articles, topic.Keywords)
+	stories := summarize.Rank(summarize.Cluster(articles, summarize.ClusterOptions{}), topic, now)
+	told, err := e.opts.Store.Told(topic.ID)
+	if err != nil {
+		return nil, fmt.Errorf("read told stories of %s: %w", topic.ID, err)
+	}
+	stories = summarize.Remember(stories, told)
+	limit := topic.MaxStories
+	if maxStories != nil {
+		limit = *maxStories
+	}
+	if limit > 0 && len(stories) > limit {
+		stories = stories[:limit]
+	}
+	return stories, nil
+}
+
+// MarkPosted makes b's stories count as told for the topic's later briefings.
+func (e *Engine) MarkPosted(_ context.Context, b *briefing.Briefing) error {
+	if err := e.opts.Store.RecordTold(b); err != nil {
+		return fmt.Errorf("record told stories of briefing %s: %w", b.ID, err)
+	}
+	return nil
+}
+
+// Briefing returns a stored briefing.
+func (e *Engine) Briefing(_ context.Context, id string) (*briefing.Briefing, error) {
+	return e.opts.Store.Briefing(id)
+}
+
+// Answer answers a follow-up about q.BriefingID, or else about the latest
+// briefing of q.Topic, or else from the topic's recent articles.
+func (e *Engine) Answer(ctx context.Context, q briefing.Question, onDelta func(string)) (briefing.Answer, error) {
+	var b *briefing.Briefing
+	var err error
+	switch {
+	case q.BriefingID != "":
+		b, err = e.opts.Store.Briefing(q.BriefingID)
+	case q.Topic != "":
+		if _, err = e.topic(q.Topic); err != nil {
+			return briefing.Answer{}, err
+		}
+		b, err = e.opts.Store.LatestBriefing(q.Topic)
+		if briefing.ErrorCode(err) == briefing.ENOTFOUND {
+			b, err = nil, nil
+		}
+	default:
+		return briefing.Answer{}, briefing.Errorf(briefing.EINVALID, "Name a topic or a briefing to ask about.")
+	}
+	if err != nil {
+		return briefing.Answer{}, err
+	}
+	if b != nil && q.Topic == "" {
+		q.Topic = b.Topic
+	}
+	return e.opts.Answerer.Answer(ctx, b, q, onDelta)
+}
+
+func formatWindow(d time.Duration) string {
+	if d%time.Hour == 0 {
+		return fmt.Sprintf("%dh", int(d.Hours()))
+	}
+	return d.String()
+}
