@@ -1,0 +1,218 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"golang.org/x/term"
+
+	"github.com/briefing-bot/briefing"
+	"github.com/briefing-bot/briefing/collect"
+	"github.com/briefing-bot/briefing/demo"
+	"github.com/briefing-bot/briefing/engine"
+	"github.com/briefing-bot/briefing/llm"
+	"github.com/briefing-bot/briefing/metrics"
+	"github.com/briefing-bot/briefing/store"
+	"github.com/briefing-bot/briefing/summarize"
+)
+
+// App is the wired program: config, store, metrics and the engine.
+type App struct {
+	Config   *Config
+	Store    *store.DB
+	Engine   *engine.Engine
+	LLM      *llm.Pool
+	Metrics  *metrics.Metrics
+	Registry *prometheus.Registry
+	Logger   *slog.Logger
+	// Demo is set when the config is the embedded demo's.
+	Demo    bool
+	cleanup func()
+}
+
+// loadConfig finds the config: --config, else $BRIEFING_CONFIG, else
+// ./config.yaml, else (where allowDemo) the embedded demo written to a
+// temporary folder.
+func loadConfig(env *Env, allowDemo bool) (cfg *Config, cleanup func(), isDemo bool, err error) {
+	path := env.ConfigPath
+	if path == "" {
+		path = os.Getenv("BRIEFING_CONFIG")
+	}
+	if path == "" {
+		if _, err := os.Stat("config.yaml"); err == nil {
+			path = "config.yaml"
+		}
+	}
+	if path != "" {
+		cfg, err = LoadConfig(path)
+		return cfg, func() {}, false, err
+	}
+	if !allowDemo {
+		return nil, nil, false, usagef("no config: pass --config FILE or create ./config.yaml (start from config.example.yaml)")
+	}
+	dir, err := os.MkdirTemp("", "briefing-demo-")
+	if err != nil {
+		return nil, nil, false, fmt.Errorf("demo folder: %w", err)
+	}
+	cleanup = func() { os.RemoveAll(dir) }
+	data, err := demo.Write(dir, time.Now())
+	if err == nil {
+		cfg, err = ParseConfig("demo config", data)
+	}
+	if err != nil {
+		cleanup()
+		return nil, nil, false, fmt.Errorf("demo: %w", err)
+	}
+	env.Logger.Debug("using the embedded demo config", slog.String("dir", dir))
+	return cfg, cleanup, true, nil
+}
+
+// openApp loads the config and wires the parts. Close releases them.
+func openApp(env *Env, allowDemo bool) (*App, error) {
+	cfg, cleanup, isDemo, err := loadConfig(env, allowDemo)
+	if err != nil {
+		return nil, err
+	}
+	app, err := wire(cfg, env.Logger)
+	if err != nil {
+		cleanup()
+		return nil, err
+	}
+	app.Demo, app.cleanup = isDemo, cleanup
+	return app, nil
+}
+
+func wire(cfg *Config, logger *slog.Logger) (*App, error) {
+	st, err := store.Open(cfg.Store.Path, store.Options{Retention: cfg.Store.Retention.D(), Logger: logger})
+	if err != nil {
+		return nil, err
+	}
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	m := metrics.New(reg)
+
+	pool, err := llm.New(providers(cfg.LLM.Providers), llm.Options{Logger: logger, Metrics: m})
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	offline := summarize.Offline{}
+	var summarizer summarize.Summarizer = offline
+	answerer := &summarize.Answerer{Articles: st, Logger: logger}
+	if pool.Len() > 0 {
+		summarizer = &summarize.LLM{Completer: pool, Cache: st, Fallback: offline,
+			MaxInputTokens: cfg.LLM.MaxInputTokens, Logger: logger}
+		answerer.Completer = pool
+	}
+	eng := engine.New(engine.Options{
+		Topics: topics(cfg.Topics),
+		Store:  st,
+		Collector: collect.New(collect.Options{
+			UserAgent:      cfg.Collect.UserAgent,
+			ConnectTimeout: cfg.Collect.ConnectTimeout.D(),
+			Timeout:        cfg.Collect.Timeout.D(),
+			MaxBodyBytes:   cfg.Collect.MaxBodyBytes,
+			Concurrency:    cfg.Collect.Concurrency,
+			Logger:         logger,
+			Metrics:        m,
+		}),
+		Summarizer: summarizer,
+		Answerer:   answerer,
+		Logger:     logger,
+		Metrics:    m,
+	})
+	return &App{Config: cfg, Store: st, Engine: eng, LLM: pool, Metrics: m, Registry: reg, Logger: logger, cleanup: func() {}}, nil
+}
+
+// Close closes the store and removes a demo's temporary folder.
+func (a *App) Close() error {
+	err := a.Store.Close()
+	a.cleanup()
+	return err
+}
+
+func topics(cfgs []TopicConfig) []briefing.Topic {
+	out := make([]briefing.Topic, len(cfgs))
+	for i, t := range cfgs {
+		out[i] = briefing.Topic{ID: t.ID, Name: t.Name, Feeds: t.Feeds, Keywords: t.Keywords,
+			Window: t.Window.D(), MaxStories: *t.MaxStories, Audience: t.Audience, FullText: t.FullText}
+	}
+	return out
+}
+
+// providers keeps the providers that have an API key: the contract makes a
+// provider without one mean "not configured", so an unset ${OPENAI_API_KEY}
+// falls back to the offline summarizer instead of failing every request.
+func providers(cfgs []ProviderConfig) []llm.Provider {
+	var out []llm.Provider
+	for _, p := range cfgs {
+		if p.APIKey == "" {
+			continue
+		}
+		lp := llm.Provider{Name: p.Name, Kind: p.Kind, BaseURL: p.BaseURL, APIKey: p.APIKey, Model: p.Model,
+			Deployment: p.Deployment, APIVersion: p.APIVersion, Timeout: p.Timeout.D(),
+			MaxOutputTokens: p.MaxOutputTokens, JSONSchema: p.JSONSchema}
+		if p.Temperature != nil {
+			lp.Temperature = float32(*p.Temperature)
+		}
+		if p.MaxRetries != nil {
+			lp.MaxRetries = *p.MaxRetries
+		}
+		out = append(out, lp)
+	}
+	return out
+}
+
+// isTerminal reports whether w is a terminal, for progress and streaming.
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
+}
+
+// progress shows "collecting feeds 3/12" on a terminal as feeds finish.
+type progress struct {
+	w           io.Writer
+	done, total int
+}
+
+func newProgress(w io.Writer, topics []briefing.Topic) *progress {
+	if !isTerminal(w) {
+		return nil
+	}
+	total := 0
+	for _, t := range topics {
+		total += len(t.Feeds)
+	}
+	return &progress{w: w, total: total}
+}
+
+func (p *progress) step(r collect.Result) {
+	if p == nil {
+		return
+	}
+	p.done++
+	fmt.Fprintf(p.w, "\r\033[Kcollecting feeds %d/%d  %s", p.done, p.total, r.FeedURL)
+}
+
+func (p *progress) finish() {
+	if p != nil {
+		fmt.Fprint(p.w, "\r\033[K")
+	}
+}
+
+// collectAll fetches the given topics' feeds with progress on a terminal.
+func collectAll(ctx context.Context, env *Env, app *App, topics []briefing.Topic) ([]collect.Result, error) {
+	p := newProgress(env.Stderr, topics)
+	defer p.finish()
+	return app.Engine.Collect(ctx, topics, p.step)
+}
+
+// errAllFeedsFailed makes `collect` exit 1 when no feed could be read.
+var errAllFeedsFailed = errors.New("every feed failed; see the lines above")
