@@ -1,0 +1,330 @@
+package store
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"fmt"
+	"log/slog"
+	"slices"
+	"strings"
+	"time"
+	"unicode"
+
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/briefing-bot/briefing"
+)
+
+// Feed returns what is known about the feed at url; an unknown feed has a
+// zero state with its URL set.
+func (db *DB) Feed(url string) (briefing.FeedState, error) {
+	st, found, err := lookup[briefing.FeedState](db, bucketFeeds, "feed", url)
+	if err != nil {
+		return briefing.FeedState{}, err
+	}
+	if !found {
+		st.URL = url
+	}
+	return st, nil
+}
+
+// PutFeed stores the state of the feed at st.URL.
+func (db *DB) PutFeed(st briefing.FeedState) error {
+	if st.URL == "" {
+		return briefing.Errorf(briefing.EINVALID, "a feed state needs a URL to be stored")
+	}
+	return db.putRecord(bucketFeeds, "feed", st.URL, st)
+}
+
+// PutArticles stores arts in one transaction and returns how many were new.
+//
+// An article is not new when one with its ID is stored, or one with the same
+// content (the same story syndicated by another feed under another URL); its
+// topics are then merged into the stored article, which keeps everything
+// else. An article without a Published time gets its Fetched time, else now.
+func (db *DB) PutArticles(arts []briefing.Article) (int, error) {
+	for i, a := range arts {
+		if a.ID == "" {
+			return 0, briefing.Errorf(briefing.EINVALID, "article %d (%s) has no id", i, a.URL)
+		}
+		if slices.Contains(a.Topics, "") {
+			return 0, briefing.Errorf(briefing.EINVALID, "article %s has an empty topic", a.ID)
+		}
+	}
+	var added int
+	err := db.bolt.Update(func(tx *bolt.Tx) error {
+		s := articleBuckets(tx)
+		for _, a := range arts {
+			if a.Published.IsZero() {
+				a.Published = a.Fetched
+			}
+			if a.Published.IsZero() {
+				a.Published = db.now()
+			}
+			isNew, err := s.put(a)
+			if err != nil {
+				return fmt.Errorf("store article %s: %w", a.ID, err)
+			}
+			if isNew {
+				added++
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, err
+	}
+	return added, nil
+}
+
+// Article returns the stored article with that id.
+func (db *DB) Article(id string) (briefing.Article, error) {
+	var a briefing.Article
+	err := db.bolt.View(func(tx *bolt.Tx) error {
+		return getExisting(tx.Bucket(bucketArticles), "article", id, &a)
+	})
+	return a, err
+}
+
+// TopicArticles returns the topic's articles published in [since, until),
+// newest first. It walks the topic's time index from until backwards, so its
+// cost grows with the window, not with the store.
+func (db *DB) TopicArticles(topic string, since, until time.Time) ([]briefing.Article, error) {
+	var arts []briefing.Article
+	err := db.bolt.View(func(tx *bolt.Tx) error {
+		s := articleBuckets(tx)
+		index := s.topics.Bucket([]byte(topic))
+		if index == nil {
+			return nil
+		}
+		low := timeKey(since)
+		c := index.Cursor()
+		k, _ := c.Seek(timeKey(until))
+		if k == nil {
+			k, _ = c.Last()
+		} else {
+			k, _ = c.Prev()
+		}
+		for ; k != nil && bytes.Compare(k, low) >= 0; k, _ = c.Prev() {
+			id := string(k[timeKeyLen:])
+			var a briefing.Article
+			found, err := s.get(id, &a)
+			if err != nil {
+				return fmt.Errorf("article %s: %w", id, err)
+			}
+			if !found {
+				return fmt.Errorf("topic %s indexes article %s, which is not stored", topic, id)
+			}
+			arts = append(arts, a)
+		}
+		return nil
+	})
+	return arts, err
+}
+
+// CountArticles returns how many articles are stored.
+func (db *DB) CountArticles() (int, error) {
+	var n int
+	err := db.bolt.View(func(tx *bolt.Tx) error {
+		n = tx.Bucket(bucketArticles).Stats().KeyN
+		return nil
+	})
+	return n, err
+}
+
+// Prune deletes the articles published before now minus the retention, with
+// their index entries and the memory of having told them, and the schedule
+// slots older than that except each schedule's newest. It returns how many
+// articles it deleted.
+func (db *DB) Prune(now time.Time) (int, error) {
+	cutoff := now.Add(-db.retention)
+	var articles, slots int
+	err := db.bolt.Update(func(tx *bolt.Tx) error {
+		var err error
+		if articles, err = articleBuckets(tx).deleteBefore(cutoff); err != nil {
+			return err
+		}
+		slots, err = deleteSlotsBefore(tx, cutoff)
+		return err
+	})
+	if err != nil {
+		return 0, fmt.Errorf("prune store before %s: %w", cutoff.Format(time.RFC3339), err)
+	}
+	db.log.Info("store pruned", slog.Time("cutoff", cutoff),
+		slog.Int("articles", articles), slog.Int("slots", slots))
+	return articles, nil
+}
+
+// articleTx is the buckets articles live in, within one transaction.
+type articleTx struct {
+	articles  *bolt.Bucket
+	content   *bolt.Bucket
+	published *bolt.Bucket
+	topics    *bolt.Bucket
+	told      *bolt.Bucket
+}
+
+func articleBuckets(tx *bolt.Tx) articleTx {
+	return articleTx{
+		articles:  tx.Bucket(bucketArticles),
+		content:   tx.Bucket(bucketArticleContent),
+		published: tx.Bucket(bucketPublished),
+		topics:    tx.Bucket(bucketTopicArticles),
+		told:      tx.Bucket(bucketTold),
+	}
+}
+
+func (s articleTx) get(id string, a *briefing.Article) (bool, error) {
+	return getJSON(s.articles, []byte(id), a)
+}
+
+// put stores a unless it is known by id or content, in which case it merges
+// a's topics into the stored article. It reports whether a was new.
+func (s articleTx) put(a briefing.Article) (bool, error) {
+	var stored briefing.Article
+	found, err := s.get(a.ID, &stored)
+	if err != nil {
+		return false, err
+	}
+	hash := contentHash(a)
+	if !found && hash != nil {
+		if id := s.content.Get(hash); id != nil {
+			if found, err = s.get(string(id), &stored); err != nil {
+				return false, err
+			}
+		}
+	}
+	if found {
+		return false, s.mergeTopics(stored, a.Topics)
+	}
+	a.Topics, _ = addTopics(nil, a.Topics)
+	if err := putJSON(s.articles, []byte(a.ID), a); err != nil {
+		return false, err
+	}
+	if hash != nil {
+		if err := s.content.Put(hash, []byte(a.ID)); err != nil {
+			return false, fmt.Errorf("content index: %w", err)
+		}
+	}
+	if err := s.published.Put(timeIDKey(a.Published, a.ID), nil); err != nil {
+		return false, fmt.Errorf("published index: %w", err)
+	}
+	return true, s.index(a, a.Topics)
+}
+
+func (s articleTx) mergeTopics(stored briefing.Article, topics []string) error {
+	var added []string
+	stored.Topics, added = addTopics(stored.Topics, topics)
+	if len(added) == 0 {
+		return nil
+	}
+	if err := putJSON(s.articles, []byte(stored.ID), stored); err != nil {
+		return err
+	}
+	return s.index(stored, added)
+}
+
+// addTopics appends to have each of topics it lacks, once, and returns the
+// result and what it added.
+func addTopics(have, topics []string) (merged, added []string) {
+	for _, t := range topics {
+		if !slices.Contains(have, t) {
+			have = append(have, t)
+			added = append(added, t)
+		}
+	}
+	return have, added
+}
+
+// index adds a to the time index of each of topics.
+func (s articleTx) index(a briefing.Article, topics []string) error {
+	key := timeIDKey(a.Published, a.ID)
+	for _, t := range topics {
+		b, err := nested(s.topics, t)
+		if err != nil {
+			return err
+		}
+		if err := b.Put(key, nil); err != nil {
+			return fmt.Errorf("topic %s index: %w", t, err)
+		}
+	}
+	return nil
+}
+
+// deleteBefore deletes the articles published before cutoff and everything
+// that refers to them, and returns how many it deleted.
+func (s articleTx) deleteBefore(cutoff time.Time) (int, error) {
+	keys := keysBefore(s.published, timeKey(cutoff), 0)
+	for _, k := range keys {
+		if err := s.delete(string(k[timeKeyLen:])); err != nil {
+			return 0, err
+		}
+		if err := s.published.Delete(k); err != nil {
+			return 0, fmt.Errorf("published index: %w", err)
+		}
+	}
+	return len(keys), nil
+}
+
+func (s articleTx) delete(id string) error {
+	var a briefing.Article
+	found, err := s.get(id, &a)
+	if err != nil || !found {
+		return err
+	}
+	if hash := contentHash(a); hash != nil && bytes.Equal(s.content.Get(hash), []byte(id)) {
+		if err := s.content.Delete(hash); err != nil {
+			return fmt.Errorf("content index: %w", err)
+		}
+	}
+	key := timeIDKey(a.Published, id)
+	for _, t := range a.Topics {
+		if b := s.topics.Bucket([]byte(t)); b != nil {
+			if err := b.Delete(key); err != nil {
+				return fmt.Errorf("topic %s index: %w", t, err)
+			}
+		}
+		if b := s.told.Bucket([]byte(t)); b != nil {
+			if err := b.Delete([]byte(id)); err != nil {
+				return fmt.Errorf("told %s: %w", t, err)
+			}
+		}
+	}
+	if err := s.articles.Delete([]byte(id)); err != nil {
+		return fmt.Errorf("delete article %s: %w", id, err)
+	}
+	return nil
+}
+
+// contentHash fingerprints an article's words, ignoring case, punctuation
+// and spacing, so that a story syndicated under several URLs is stored once.
+// An article without text gets none: titles alone ("Weekly roundup") are
+// too often shared by different stories, and a missed duplicate costs less
+// than a lost article.
+func contentHash(a briefing.Article) []byte {
+	text := normaliseWords(a.Text)
+	if text == "" {
+		return nil
+	}
+	sum := sha256.Sum256([]byte(normaliseWords(a.Title) + "\n" + text))
+	return sum[:]
+}
+
+// normaliseWords lower-cases s and keeps its letters and digits, with one
+// space between runs of them.
+func normaliseWords(s string) string {
+	var b strings.Builder
+	gap := false
+	for _, r := range s {
+		if !unicode.IsLetter(r) && !unicode.IsNumber(r) {
+			gap = true
+			continue
+		}
+		if gap && b.Len() > 0 {
+			b.WriteByte(' ')
+		}
+		gap = false
+		b.WriteRune(unicode.ToLower(r))
+	}
+	return b.String()
+}

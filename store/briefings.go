@@ -1,0 +1,147 @@
+package store
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/briefing-bot/briefing"
+)
+
+// PutBriefing stores b, replacing a stored briefing with its ID. A briefing
+// without an ID gets one, set on b once stored, that sorts by time.
+func (db *DB) PutBriefing(b *briefing.Briefing) error {
+	if b == nil || b.Topic == "" {
+		return briefing.Errorf(briefing.EINVALID, "a briefing needs a topic to be stored")
+	}
+	stored := *b
+	if stored.ID == "" {
+		at := stored.GeneratedAt
+		if at.IsZero() {
+			at = db.now()
+		}
+		id, err := newBriefingID(at)
+		if err != nil {
+			return err
+		}
+		stored.ID = id
+	}
+	err := db.bolt.Update(func(tx *bolt.Tx) error {
+		briefings, byTopic := tx.Bucket(bucketBriefings), tx.Bucket(bucketTopicBriefings)
+		var old briefing.Briefing
+		found, err := getJSON(briefings, []byte(stored.ID), &old)
+		if err != nil {
+			return err
+		}
+		if found {
+			if index := byTopic.Bucket([]byte(old.Topic)); index != nil {
+				if err := index.Delete(timeIDKey(old.GeneratedAt, old.ID)); err != nil {
+					return fmt.Errorf("topic %s index: %w", old.Topic, err)
+				}
+			}
+		}
+		if err := putJSON(briefings, []byte(stored.ID), stored); err != nil {
+			return err
+		}
+		index, err := nested(byTopic, stored.Topic)
+		if err != nil {
+			return err
+		}
+		return index.Put(timeIDKey(stored.GeneratedAt, stored.ID), nil)
+	})
+	if err != nil {
+		return fmt.Errorf("store briefing %s: %w", stored.ID, err)
+	}
+	b.ID = stored.ID
+	return nil
+}
+
+// newBriefingID returns an id that sorts by time to the millisecond, with a
+// random suffix for briefings of the same moment.
+func newBriefingID(at time.Time) (string, error) {
+	var suffix [4]byte
+	if _, err := rand.Read(suffix[:]); err != nil {
+		return "", fmt.Errorf("briefing id: %w", err)
+	}
+	return at.UTC().Format("20060102T150405.000Z") + "-" + hex.EncodeToString(suffix[:]), nil
+}
+
+// Briefing returns the stored briefing with that id.
+func (db *DB) Briefing(id string) (*briefing.Briefing, error) {
+	var b *briefing.Briefing
+	err := db.bolt.View(func(tx *bolt.Tx) (err error) {
+		b, err = getBriefing(tx, id)
+		return err
+	})
+	return b, err
+}
+
+// LatestBriefing returns the topic's briefing generated last.
+func (db *DB) LatestBriefing(topic string) (*briefing.Briefing, error) {
+	var b *briefing.Briefing
+	err := db.bolt.View(func(tx *bolt.Tx) (err error) {
+		var last []byte
+		if index := tx.Bucket(bucketTopicBriefings).Bucket([]byte(topic)); index != nil {
+			last, _ = index.Cursor().Last()
+		}
+		if last == nil {
+			return briefing.Errorf(briefing.ENOTFOUND, "there is no briefing of topic %s yet", topic)
+		}
+		b, err = getBriefing(tx, string(last[timeKeyLen:]))
+		return err
+	})
+	return b, err
+}
+
+func getBriefing(tx *bolt.Tx, id string) (*briefing.Briefing, error) {
+	var b briefing.Briefing
+	if err := getExisting(tx.Bucket(bucketBriefings), "briefing", id, &b); err != nil {
+		return nil, err
+	}
+	return &b, nil
+}
+
+// RecordTold remembers every article of b's stories as told in b.Topic.
+// Call it when b is posted, never for a preview.
+func (db *DB) RecordTold(b *briefing.Briefing) error {
+	if b == nil || b.Topic == "" {
+		return briefing.Errorf(briefing.EINVALID, "a briefing needs a topic to be remembered")
+	}
+	err := db.bolt.Update(func(tx *bolt.Tx) error {
+		told, err := nested(tx.Bucket(bucketTold), b.Topic)
+		if err != nil {
+			return err
+		}
+		for _, s := range b.Stories {
+			for _, a := range s.Articles {
+				if err := told.Put([]byte(a.ID), []byte(b.ID)); err != nil {
+					return fmt.Errorf("article %s: %w", a.ID, err)
+				}
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("record briefing %s as told: %w", b.ID, err)
+	}
+	return nil
+}
+
+// Told returns the ids of the articles told in posted briefings of topic.
+func (db *DB) Told(topic string) (map[string]bool, error) {
+	told := make(map[string]bool)
+	err := db.bolt.View(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketTold).Bucket([]byte(topic))
+		if b == nil {
+			return nil
+		}
+		return b.ForEach(func(k, _ []byte) error {
+			told[string(k)] = true
+			return nil
+		})
+	})
+	return told, err
+}

@@ -1,0 +1,124 @@
+package store
+
+import (
+	"bytes"
+	"fmt"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/briefing-bot/briefing"
+)
+
+// ClaimSlot records s as claimed unless a slot with its key is stored. It
+// returns the stored slot and whether this call claimed it; check and claim
+// are one transaction, so of two racing callers only one wins.
+func (db *DB) ClaimSlot(s briefing.Slot) (briefing.Slot, bool, error) {
+	if s.Key == "" || s.Schedule == "" {
+		return briefing.Slot{}, false, briefing.Errorf(briefing.EINVALID, "a slot needs a key and a schedule (got %q, %q)", s.Key, s.Schedule)
+	}
+	var claimed bool
+	err := db.bolt.Update(func(tx *bolt.Tx) error {
+		slots := tx.Bucket(bucketSlots)
+		var stored briefing.Slot
+		found, err := getJSON(slots, []byte(s.Key), &stored)
+		if err != nil {
+			return err
+		}
+		if found {
+			s = stored
+			return nil
+		}
+		s.State, s.UpdatedAt, claimed = briefing.SlotClaimed, db.now(), true
+		if err := putJSON(slots, []byte(s.Key), s); err != nil {
+			return err
+		}
+		index, err := nested(tx.Bucket(bucketScheduleSlots), s.Schedule)
+		if err != nil {
+			return err
+		}
+		return index.Put(timeIDKey(s.Time, s.Key), nil)
+	})
+	if err != nil {
+		return briefing.Slot{}, false, fmt.Errorf("claim slot %s: %w", s.Key, err)
+	}
+	return s, claimed, nil
+}
+
+// MarkSlotPosted records where the claimed slot's briefing was posted.
+func (db *DB) MarkSlotPosted(key, channel, messageTS, briefingID string) error {
+	err := db.bolt.Update(func(tx *bolt.Tx) error {
+		slots := tx.Bucket(bucketSlots)
+		var s briefing.Slot
+		if err := getExisting(slots, "slot", key, &s); err != nil {
+			return err
+		}
+		s.State, s.Channel, s.MessageTS, s.BriefingID = briefing.SlotPosted, channel, messageTS, briefingID
+		s.UpdatedAt = db.now()
+		return putJSON(slots, []byte(key), s)
+	})
+	if err != nil {
+		return fmt.Errorf("mark slot %s posted: %w", key, err)
+	}
+	return nil
+}
+
+// Slot returns the slot stored under key, if any.
+func (db *DB) Slot(key string) (briefing.Slot, bool, error) {
+	return lookup[briefing.Slot](db, bucketSlots, "slot", key)
+}
+
+// LastSlot returns the schedule's slot with the latest Time, if any.
+func (db *DB) LastSlot(schedule string) (briefing.Slot, bool, error) {
+	var s briefing.Slot
+	var found bool
+	err := db.bolt.View(func(tx *bolt.Tx) (err error) {
+		index := tx.Bucket(bucketScheduleSlots).Bucket([]byte(schedule))
+		if index == nil {
+			return nil
+		}
+		last, _ := index.Cursor().Last()
+		if last == nil {
+			return nil
+		}
+		found = true
+		return getExisting(tx.Bucket(bucketSlots), "slot", string(last[timeKeyLen:]), &s)
+	})
+	if err != nil {
+		return briefing.Slot{}, false, fmt.Errorf("last slot of %s: %w", schedule, err)
+	}
+	return s, found, nil
+}
+
+// deleteSlotsBefore deletes the slots whose Time is before cutoff, except
+// each schedule's newest, which LastSlot needs to find missed slots after a
+// long stop. It returns how many it deleted.
+func deleteSlotsBefore(tx *bolt.Tx, cutoff time.Time) (int, error) {
+	slots, bySchedule := tx.Bucket(bucketSlots), tx.Bucket(bucketScheduleSlots)
+	var schedules [][]byte
+	if err := bySchedule.ForEachBucket(func(name []byte) error {
+		schedules = append(schedules, bytes.Clone(name))
+		return nil
+	}); err != nil {
+		return 0, err
+	}
+	end := timeKey(cutoff)
+	var deleted int
+	for _, name := range schedules {
+		index := bySchedule.Bucket(name)
+		keys := keysBefore(index, end, 0)
+		if last, _ := index.Cursor().Last(); len(keys) > 0 && bytes.Equal(keys[len(keys)-1], last) {
+			keys = keys[:len(keys)-1]
+		}
+		for _, k := range keys {
+			if err := slots.Delete(k[timeKeyLen:]); err != nil {
+				return deleted, fmt.Errorf("slot %s: %w", k[timeKeyLen:], err)
+			}
+			if err := index.Delete(k); err != nil {
+				return deleted, fmt.Errorf("schedule %s index: %w", name, err)
+			}
+			deleted++
+		}
+	}
+	return deleted, nil
+}
