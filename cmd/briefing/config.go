@@ -15,8 +15,10 @@ import (
 	"strings"
 	"time"
 
-	"github.com/robfig/cron/v3"
 	"gopkg.in/yaml.v3"
+
+	"github.com/briefing-bot/briefing"
+	"github.com/briefing-bot/briefing/schedule"
 )
 
 // Config is the YAML configuration file. Its keys are part of the
@@ -392,7 +394,6 @@ func (cfg *Config) applyDefaults() {
 
 var (
 	topicIDPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,39}$`)
-	cronParser     = cron.NewParser(cron.Minute | cron.Hour | cron.Dom | cron.Month | cron.Dow | cron.Descriptor)
 )
 
 // validate returns every semantic problem, each at its key path.
@@ -457,8 +458,8 @@ func (cfg *Config) validate(lines map[string]int) []Problem {
 		}
 		if s.Cron == "" {
 			add(p+".cron", "is required")
-		} else if _, err := cronParser.Parse(s.Cron); err != nil {
-			add(p+".cron", "%q is not a cron spec: %v", s.Cron, err)
+		} else if err := schedule.Validate(s.Cron); err != nil {
+			add(p+".cron", "%s", briefing.ErrorMessage(err))
 		}
 		if _, err := time.LoadLocation(s.Timezone); err != nil {
 			add(p+".timezone", "%q is not an IANA time zone like Europe/Paris", s.Timezone)

@@ -97,7 +97,7 @@ func TestConfigProblems(t *testing.T) {
 		"window":             {"topics:\n  - {id: a, feeds: [x], window: -1h}\n", []string{"topics[0].window: must be positive"}},
 		"max stories":        {"topics:\n  - {id: a, feeds: [x], max_stories: -1}\n", []string{"topics[0].max_stories: must not be negative"}},
 		"schedule topic":     {validConfig + "schedules:\n  - {topic: ai, cron: '@daily', slack_channel: C1}\n", []string{`schedules[0].topic: "ai" is not a topic id (known: cloud)`}},
-		"bad cron":           {validConfig + "schedules:\n  - {topic: cloud, cron: '0 25 * * *', slack_channel: C1}\n", []string{`schedules[0].cron: "0 25 * * *" is not a cron spec`}},
+		"bad cron":           {validConfig + "schedules:\n  - {topic: cloud, cron: '0 25 * * *', slack_channel: C1}\n", []string{`schedules[0].cron: cron spec "0 25 * * *": end of range`}},
 		"six-field cron":     {validConfig + "schedules:\n  - {topic: cloud, cron: '0 0 8 * * *', slack_channel: C1}\n", []string{`schedules[0].cron:`}},
 		"cron missing":       {validConfig + "schedules:\n  - {topic: cloud, slack_channel: C1}\n", []string{"schedules[0].cron: is required"}},
 		"time zone":          {validConfig + "schedules:\n  - {topic: cloud, cron: '@daily', timezone: Mars/Olympus, slack_channel: C1}\n", []string{`schedules[0].timezone: "Mars/Olympus" is not an IANA time zone`}},
