@@ -1,0 +1,199 @@
+package slack_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+	"unicode/utf8"
+
+	"github.com/slack-go/slack"
+
+	"github.com/briefing-bot/briefing"
+	slackbot "github.com/briefing-bot/briefing/bot/slack"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
+
+// sampleBriefing is a small briefing from two collected articles.
+func sampleBriefing() *briefing.Briefing {
+	a1 := briefing.Article{ID: "a1", URL: "https://www.example.com/cloud/prices", Title: "Cloud prices fall",
+		Source: "example.com", SourceName: "Example News", Topics: []string{"cloud"},
+		Published: time.Date(2026, 11, 25, 6, 0, 0, 0, time.UTC)}
+	a2 := briefing.Article{ID: "a2", URL: "https://news.test/regions?id=7&ref=feed", Title: "Three regions open",
+		Source: "news.test", SourceName: "News Test", Topics: []string{"cloud"},
+		Published: time.Date(2026, 11, 25, 7, 0, 0, 0, time.UTC)}
+	return &briefing.Briefing{
+		ID: "br-cloud-1", Topic: "cloud", TopicName: "Cloud",
+		GeneratedAt: time.Date(2026, 11, 25, 8, 0, 0, 0, time.UTC),
+		Summarizer:  briefing.SummarizerOffline,
+		Headline:    "Cloud prices fall as three regions open",
+		Bullets:     []string{"Prices fall 10%.", "Three regions open.", "Customers move workloads."},
+		Paragraphs: []briefing.Paragraph{
+			{Text: "Compute prices fell by a tenth this week. Storage stayed flat.", Sources: []string{a1.URL}},
+			{Text: "Three regions opened in Europe, easing capacity limits.", Sources: []string{a2.URL, a1.URL}},
+		},
+		Stories: []briefing.Story{
+			{ID: "s1", Title: a1.Title, Articles: []briefing.Article{a1}},
+			{ID: "s2", Title: a2.Title, Articles: []briefing.Article{a2}},
+		},
+	}
+}
+
+func sentences(n int) string {
+	var sb strings.Builder
+	for i := range n {
+		fmt.Fprintf(&sb, "Sentence number %d tells a little more of the story. ", i)
+	}
+	return strings.TrimSpace(sb.String())
+}
+
+var briefingCases = map[string]func(*briefing.Briefing){
+	"offline": func(*briefing.Briefing) {},
+	"llm":     func(b *briefing.Briefing) { b.Summarizer = "llm:primary" },
+	"escaped": func(b *briefing.Briefing) {
+		b.Headline = "<!channel> Outage & recovery"
+		b.Bullets[0] = "Ping <@U123> and <!here>"
+		b.Paragraphs[0].Text = "See <#C123|general> or <https://evil.test|click here> now."
+		b.Paragraphs[0].Sources = []string{"https://odd.test/a|b>c d", "javascript:alert(1)", b.Paragraphs[0].Sources[0]}
+	},
+	"long_paragraph": func(b *briefing.Briefing) { b.Paragraphs[0].Text = sentences(120) },
+	"many_paragraphs": func(b *briefing.Briefing) {
+		for i := range 60 {
+			b.Paragraphs = append(b.Paragraphs, briefing.Paragraph{
+				Text: fmt.Sprintf("Extra paragraph %d.", i), Sources: []string{b.Stories[0].Articles[0].URL}})
+		}
+	},
+	"long_headline": func(b *briefing.Briefing) { b.Headline = strings.Repeat("Very long headline words ", 12) },
+	"empty": func(b *briefing.Briefing) {
+		b.Headline, b.Bullets, b.Paragraphs = "", nil, nil
+	},
+}
+
+func TestBlocksGolden(t *testing.T) {
+	for name, mutate := range briefingCases {
+		t.Run(name, func(t *testing.T) {
+			br := sampleBriefing()
+			mutate(br)
+			got, err := slackbot.BlocksJSON(br)
+			if err != nil {
+				t.Fatal(err)
+			}
+			golden(t, filepath.Join("testdata", "blocks_"+name+".json"), got)
+		})
+	}
+}
+
+func golden(tb testing.TB, path string, got []byte) {
+	tb.Helper()
+	if *update {
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			tb.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		tb.Fatalf("%v (run with -update to create it)", err)
+	}
+	if !bytes.Equal(got, want) {
+		tb.Errorf("%s differs (run with -update to accept):\ngot:\n%s\nwant:\n%s", path, got, want)
+	}
+}
+
+// ownMarkup matches the only control sequences the bot writes itself: its
+// links and date tokens.
+var ownMarkup = regexp.MustCompile(`^<(https?://[^|<> ]+\|[^<>|]+|!date\^\d+\^[^|<>]+\|[^<>]+)>`)
+
+func TestBlocksStayWithinSlackLimits(t *testing.T) {
+	for name, mutate := range briefingCases {
+		t.Run(name, func(t *testing.T) {
+			br := sampleBriefing()
+			mutate(br)
+			blocks := slackbot.Blocks(br)
+			if len(blocks) > 50 {
+				t.Errorf("%d blocks, Slack allows 50", len(blocks))
+			}
+			var texts []string
+			for _, b := range blocks {
+				switch b := b.(type) {
+				case *slack.HeaderBlock:
+					if n := utf8.RuneCountInString(b.Text.Text); n == 0 || n > 150 {
+						t.Errorf("header has %d characters, want 1..150", n)
+					}
+					texts = append(texts, b.Text.Text)
+				case *slack.SectionBlock:
+					if n := utf8.RuneCountInString(b.Text.Text); n == 0 || n > 3000 {
+						t.Errorf("section has %d characters, want 1..3000", n)
+					}
+					texts = append(texts, b.Text.Text)
+				case *slack.ContextBlock:
+					for _, e := range b.ContextElements.Elements {
+						texts = append(texts, e.(*slack.TextBlockObject).Text)
+					}
+				}
+			}
+			for _, text := range texts {
+				for i := strings.IndexByte(text, '<'); i >= 0; i = nextLT(text, i) {
+					if !ownMarkup.MatchString(text[i:]) {
+						t.Errorf("unescaped markup at %q", text[i:min(len(text), i+40)])
+					}
+				}
+			}
+			last, ok := blocks[len(blocks)-1].(*slack.ContextBlock)
+			if !ok || !strings.Contains(last.ContextElements.Elements[0].(*slack.TextBlockObject).Text, "Reply in this thread") {
+				t.Errorf("last block is not the follow-up hint: %#v", blocks[len(blocks)-1])
+			}
+		})
+	}
+}
+
+func nextLT(s string, i int) int {
+	j := strings.IndexByte(s[i+1:], '<')
+	if j < 0 {
+		return -1
+	}
+	return i + 1 + j
+}
+
+func TestBlocksTrimNeverDropsTheContext(t *testing.T) {
+	br := sampleBriefing()
+	briefingCases["many_paragraphs"](br)
+	out, err := slackbot.BlocksJSON(br)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"offline summary", "2 sources", "left out to fit one message", "Extra paragraph 0."} {
+		if !bytes.Contains(out, []byte(want)) {
+			t.Errorf("blocks lack %q", want)
+		}
+	}
+	var msg struct {
+		Text string `json:"text"`
+	}
+	if err := json.Unmarshal(out, &msg); err != nil || msg.Text != br.Headline {
+		t.Errorf("notification text = %q (%v), want the headline %q", msg.Text, err, br.Headline)
+	}
+}
+
+func TestEscape(t *testing.T) {
+	for name, tc := range map[string]struct{ in, want string }{
+		"channel":   {"<!channel> hi", "&lt;!channel&gt; hi"},
+		"user":      {"<@U123|bob>", "&lt;@U123|bob&gt;"},
+		"link":      {"<https://x.test|x>", "&lt;https://x.test|x&gt;"},
+		"ampersand": {"R&D &amp; more", "R&amp;D &amp;amp; more"},
+		"plain":     {"nothing to do *here*", "nothing to do *here*"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			if got := slackbot.Escape(tc.in); got != tc.want {
+				t.Errorf("Escape(%q) = %q, want %q", tc.in, got, tc.want)
+			}
+		})
+	}
+}

@@ -1,0 +1,140 @@
+package slack
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/slack-go/slack"
+	"github.com/slack-go/slack/socketmode"
+
+	"github.com/briefing-bot/briefing"
+)
+
+// maxAckText keeps a command's ack well under socket mode's 20 KB limit.
+const maxAckText = 3000
+
+// ephemeral is a slash command's ack payload: a reply only its user sees.
+type ephemeral struct {
+	ResponseType string `json:"response_type"`
+	Text         string `json:"text"`
+}
+
+func ackReply(text string) ephemeral {
+	return ephemeral{ResponseType: slack.ResponseTypeEphemeral, Text: truncate(text, maxAckText)}
+}
+
+// slashCommand acks /briefing with its reply and, for a topic, builds and
+// posts the briefing after the ack.
+func (s *session) slashCommand(ctx context.Context, received time.Time, req *socketmode.Request, cmd slack.SlashCommand) {
+	b := s.bot
+	text, topic, build := b.commandReply(cmd)
+	s.ack(ctx, received, req.EnvelopeID, ackReply(text))
+	b.log.Info("slash command", slog.String("command", cmd.Command), slog.String("text", cmd.Text),
+		slog.String("channel", cmd.ChannelID), slog.String("user", cmd.UserID))
+	if build {
+		s.spawn(b.builds, func(ctx context.Context) { b.buildAndPost(ctx, cmd, topic) })
+	}
+}
+
+// commandReply answers "/briefing [topic | help]" and says whether a
+// briefing of topic is to be built.
+func (b *Bot) commandReply(cmd slack.SlashCommand) (text string, topic briefing.Topic, build bool) {
+	arg := strings.TrimSpace(cmd.Text)
+	if arg == "" || strings.EqualFold(arg, "help") {
+		return b.help(cmd.ChannelID), briefing.Topic{}, false
+	}
+	t, ok := b.findTopic(arg)
+	if !ok {
+		return fmt.Sprintf("There is no topic “%s”. Known topics: %s. Try `/briefing help`.",
+			Escape(truncate(arg, 100)), b.topicIDs()), briefing.Topic{}, false
+	}
+	return fmt.Sprintf("Preparing the %s briefing…", Escape(topicName(t))), t, true
+}
+
+func topicName(t briefing.Topic) string {
+	if t.Name != "" {
+		return t.Name
+	}
+	return t.ID
+}
+
+// findTopic matches a topic by id, then by name, ignoring case.
+func (b *Bot) findTopic(s string) (briefing.Topic, bool) {
+	if t, ok := b.opts.Service.Topic(s); ok {
+		return t, true
+	}
+	for _, t := range b.opts.Service.Topics() {
+		if strings.EqualFold(t.ID, s) || strings.EqualFold(t.Name, s) {
+			return t, true
+		}
+	}
+	return briefing.Topic{}, false
+}
+
+func (b *Bot) topicIDs() string {
+	var ids []string
+	for _, t := range b.opts.Service.Topics() {
+		ids = append(ids, "`"+Escape(t.ID)+"`")
+	}
+	if len(ids) == 0 {
+		return "none are configured"
+	}
+	return strings.Join(ids, ", ")
+}
+
+// help lists the topics and the schedules that post in channel.
+func (b *Bot) help(channel string) string {
+	var sb strings.Builder
+	sb.WriteString("*/briefing TOPIC* posts a news briefing in this channel; reply in its thread to ask a follow-up.\n*Topics:*\n")
+	topics := b.opts.Service.Topics()
+	if len(topics) == 0 {
+		sb.WriteString("none are configured\n")
+	}
+	for _, t := range topics {
+		fmt.Fprintf(&sb, "• `%s` — %s\n", Escape(t.ID), Escape(topicName(t)))
+	}
+	var scheduled []string
+	for _, sc := range b.opts.Schedules {
+		if sc.Channel != channel {
+			continue
+		}
+		name := sc.Topic
+		if t, ok := b.opts.Service.Topic(sc.Topic); ok {
+			name = topicName(t)
+		}
+		tz := sc.Timezone
+		if tz == "" {
+			tz = "UTC"
+		}
+		scheduled = append(scheduled, fmt.Sprintf("• %s: `%s` (%s)", Escape(name), Escape(sc.Cron), Escape(tz)))
+	}
+	if len(scheduled) == 0 {
+		sb.WriteString("No briefings are scheduled in this channel.")
+	} else {
+		sb.WriteString("*Scheduled here:*\n" + strings.Join(scheduled, "\n"))
+	}
+	return sb.String()
+}
+
+// buildAndPost builds topic's briefing and posts it where the command was
+// typed. A failure is told to the user, never swallowed.
+func (b *Bot) buildAndPost(ctx context.Context, cmd slack.SlashCommand, topic briefing.Topic) {
+	log := b.log.With(slog.String("topic", topic.ID), slog.String("channel", cmd.ChannelID), slog.String("user", cmd.UserID))
+	br, err := b.opts.Service.Build(ctx, topic.ID, briefing.BuildOptions{})
+	if err == nil {
+		_, err = b.PostBriefing(ctx, cmd.ChannelID, br, "")
+	}
+	if err != nil {
+		log.Error("briefing for /briefing failed", slog.Any("error", err))
+		if err := b.postEphemeral(ctx, cmd.ChannelID, cmd.UserID, Escape(briefing.ErrorMessage(err))); err != nil {
+			log.Error("tell user the briefing failed", slog.Any("error", err))
+		}
+		return
+	}
+	if err := b.opts.Service.MarkPosted(ctx, br); err != nil {
+		log.Error("mark briefing posted", slog.String("briefing_id", br.ID), slog.Any("error", err))
+	}
+}
