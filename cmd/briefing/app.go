@@ -115,7 +115,7 @@ func wire(cfg *Config, logger *slog.Logger) (*App, error) {
 		Topics: topics(cfg.Topics),
 		Store:  st,
 		Collector: collect.New(collect.Options{
-			UserAgent:      cfg.Collect.UserAgent,
+			UserAgent:      userAgent(cfg.Collect.UserAgent),
 			ConnectTimeout: cfg.Collect.ConnectTimeout.D(),
 			Timeout:        cfg.Collect.Timeout.D(),
 			MaxBodyBytes:   cfg.Collect.MaxBodyBytes,
@@ -129,6 +129,13 @@ func wire(cfg *Config, logger *slog.Logger) (*App, error) {
 		Metrics:    m,
 	})
 	return &App{Config: cfg, Store: st, Engine: eng, LLM: pool, Metrics: m, Registry: reg, Logger: logger, cleanup: func() {}}, nil
+}
+
+func userAgent(configured string) string {
+	if configured != "" {
+		return configured
+	}
+	return "briefing/" + version + " (+https://github.com/briefing-bot/briefing)"
 }
 
 // Close closes the store and removes a demo's temporary folder.
@@ -156,7 +163,7 @@ func providers(cfgs []ProviderConfig) []llm.Provider {
 		if p.APIKey == "" {
 			continue
 		}
-		lp := llm.Provider{Name: p.Name, Kind: p.Kind, BaseURL: p.BaseURL, APIKey: p.APIKey, Model: p.Model,
+		lp := llm.Provider{Name: p.Name, Kind: llm.Kind(p.Kind), BaseURL: p.BaseURL, APIKey: p.APIKey, Model: p.Model,
 			Deployment: p.Deployment, APIVersion: p.APIVersion, Timeout: p.Timeout.D(),
 			MaxOutputTokens: p.MaxOutputTokens, JSONSchema: p.JSONSchema}
 		if p.Temperature != nil {

@@ -146,7 +146,12 @@ func checkFlags(fs *flag.FlagSet) func(context.Context, *Env, []string) error {
 
 func checkOnline(ctx context.Context, env *Env, cfg *Config) error {
 	if cfg.Slack.BotToken != "" {
-		bot, err := newSlackBot(cfg, nil, nil, env.Logger)
+		app, err := wire(cfg, env.Logger)
+		if err != nil {
+			return err
+		}
+		defer app.Close()
+		bot, err := newSlackBot(app)
 		if err != nil {
 			return err
 		}
@@ -210,7 +215,7 @@ func postFlags(fs *flag.FlagSet) func(context.Context, *Env, []string) error {
 		if err != nil {
 			return err
 		}
-		bot, err := newSlackBot(app.Config, app, nil, env.Logger)
+		bot, err := newSlackBot(app)
 		if err != nil {
 			return err
 		}

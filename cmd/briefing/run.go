@@ -62,7 +62,7 @@ func serve(ctx context.Context, app *App) error {
 
 	var bot *slackbot.Bot
 	if cfg.Slack.Enabled() {
-		bot, err = newSlackBot(cfg, app, app, log)
+		bot, err = newSlackBot(app)
 		if err != nil {
 			ln.Close()
 			return err
@@ -139,18 +139,18 @@ func collectLoop(ctx context.Context, app *App) {
 	}
 }
 
-func newSlackBot(cfg *Config, service briefing.Service, app *App, log *slog.Logger) (*slackbot.Bot, error) {
+func newSlackBot(app *App) (*slackbot.Bot, error) {
 	opts := slackbot.Options{
-		BotToken: cfg.Slack.BotToken,
-		AppToken: cfg.Slack.AppToken,
-		APIURL:   cfg.Slack.APIURL,
-		Service:  service,
-		Logger:   log,
+		BotToken: app.Config.Slack.BotToken,
+		AppToken: app.Config.Slack.AppToken,
+		APIURL:   app.Config.Slack.APIURL,
+		Service:  app.Engine,
+		Threads:  app.Store,
+		Events:   app.Store,
+		Logger:   app.Logger,
+		Metrics:  app.Metrics,
 	}
-	if app != nil {
-		opts.Threads, opts.Events, opts.Metrics = app.Store, app.Store, app.Metrics
-	}
-	for _, s := range cfg.Schedules {
+	for _, s := range app.Config.Schedules {
 		if s.SlackChannel != "" {
 			opts.Schedules = append(opts.Schedules, slackbot.ScheduleInfo{Topic: s.Topic, Cron: s.Cron, Timezone: s.Timezone, Channel: s.SlackChannel})
 		}
