@@ -4,24 +4,48 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/briefing-bot/briefing"
 )
 
 // Terms splits text into lower-case content words: letters and digits,
 // stop words dropped, plural and possessive endings folded so that
 // "Amazon's clouds" and "amazon cloud" share their terms.
 func Terms(text string) []string {
-	var terms []string
+	words := contentWords(text)
+	terms := make([]string, len(words))
+	for i, w := range words {
+		terms[i] = w.term
+	}
+	if len(terms) == 0 {
+		return nil
+	}
+	return terms
+}
+
+// word is a content word and whether it was written capitalised, which in
+// headlines marks the names that tell one event from another.
+type word struct {
+	term    string
+	capital bool
+}
+
+// contentWords is Terms keeping each word's capitalisation.
+func contentWords(text string) []word {
+	var words []word
 	for _, w := range strings.FieldsFunc(text, func(r rune) bool {
 		return !unicode.IsLetter(r) && !unicode.IsDigit(r) && r != '\'' && r != '’'
 	}) {
-		w = strings.ToLower(strings.Trim(w, "'’"))
-		w = strings.TrimSuffix(strings.TrimSuffix(w, "'s"), "’s")
-		if utf8.RuneCountInString(w) < 2 || stopWords[w] {
+		w = strings.Trim(w, "'’")
+		first, _ := utf8.DecodeRuneInString(w)
+		lower := strings.ToLower(w)
+		lower = strings.TrimSuffix(strings.TrimSuffix(lower, "'s"), "’s")
+		if utf8.RuneCountInString(lower) < 2 || stopWords[lower] {
 			continue
 		}
-		terms = append(terms, stem(w))
+		words = append(words, word{term: stem(lower), capital: unicode.IsUpper(first)})
 	}
-	return terms
+	return words
 }
 
 // stem folds the English endings that most often split one word into two
@@ -118,4 +142,94 @@ func set(words ...string) map[string]bool {
 		m[w] = true
 	}
 	return m
+}
+
+// titleSeparators set a publisher's name off a headline: "Fed holds rates
+// - Reuters", "Azure outage | CNBC".
+var titleSeparators = []string{" - ", " | ", " – ", " — ", " :: "}
+
+// CleanTitle returns an article's headline on one line, without the
+// publisher's name that many feeds append to it. Only a suffix naming the
+// article's own source goes: in "Bank of England moving on rates - Carney"
+// the suffix says who spoke.
+func CleanTitle(a briefing.Article) string {
+	title := strings.Join(strings.Fields(a.Title), " ")
+	cut := -1
+	for _, sep := range titleSeparators {
+		if i := strings.LastIndex(title, sep); i > cut {
+			cut = i
+		}
+	}
+	if cut <= 0 {
+		return title
+	}
+	suffix := alphanumeric(title[cut:])
+	for _, name := range []string{a.SourceName, a.Source, sourceLabel(a.Source)} {
+		name = alphanumeric(name)
+		if len(name) >= 3 && len(suffix) >= 3 && (strings.Contains(name, suffix) || strings.Contains(suffix, name)) {
+			return strings.TrimSpace(title[:cut])
+		}
+	}
+	return title
+}
+
+// sourceLabel is a domain's name without its public suffix, near enough:
+// "cnbc.com" → "cnbc", "bbc.co.uk" → "bbc".
+func sourceLabel(domain string) string {
+	labels := strings.Split(strings.TrimPrefix(domain, "www."), ".")
+	for len(labels) > 1 && len(labels[len(labels)-1]) <= 3 {
+		labels = labels[:len(labels)-1]
+	}
+	return labels[len(labels)-1]
+}
+
+// alphanumeric lower-cases s and keeps only its letters and digits, so that
+// "The Wall Street Journal" and "wsj" compare as words do.
+func alphanumeric(s string) string {
+	return strings.Map(func(r rune) rune {
+		if unicode.IsLetter(r) || unicode.IsDigit(r) {
+			return unicode.ToLower(r)
+		}
+		return -1
+	}, s)
+}
+
+// clip shortens s to at most max bytes, cutting at a word boundary and
+// marking the cut with an ellipsis.
+func clip(s string, max int) string {
+	if len(s) <= max {
+		return s
+	}
+	const ellipsis = "…"
+	cut := max - len(ellipsis)
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	if i := strings.LastIndexByte(s[:cut], ' '); i > cut/2 {
+		cut = i
+	}
+	return strings.TrimRight(s[:cut], " ,;:-–—") + ellipsis
+}
+
+// boilerplateMarks are phrases of feed furniture, not of news.
+var boilerplateMarks = []string{
+	"read more", "click here", "subscribe", "sign up", "newsletter", "appeared first on",
+	"continue reading", "all rights reserved", "cookie", "http://", "https://", "www.",
+	"follow us", "share this", "advertisement", "getty images", "javascript",
+}
+
+// isBoilerplate reports whether a sentence is too short to say anything,
+// too long to be one sentence (text without punctuation), or feed
+// furniture.
+func isBoilerplate(s string) bool {
+	if len(s) < 25 || len(s) > 600 || len(strings.Fields(s)) < 5 {
+		return true
+	}
+	lower := strings.ToLower(s)
+	for _, m := range boilerplateMarks {
+		if strings.Contains(lower, m) {
+			return true
+		}
+	}
+	return false
 }
