@@ -65,6 +65,22 @@ type Bot struct {
 	mu        sync.Mutex
 	botUserID string // from auth.test; "" until Check succeeds
 	botID     string
+	// posting holds a lock per channel from before a briefing is posted
+	// until its thread is recorded, so that a reply arriving in that
+	// moment is not taken for a reply in a thread the bot did not start.
+	posting map[string]*sync.RWMutex
+}
+
+// postingLock returns the channel's lock between posting and recording.
+func (b *Bot) postingLock(channel string) *sync.RWMutex {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	l, ok := b.posting[channel]
+	if !ok {
+		l = new(sync.RWMutex)
+		b.posting[channel] = l
+	}
+	return l
 }
 
 // New validates opts and returns a Bot; it makes no network call.
@@ -111,6 +127,7 @@ func New(opts Options) (*Bot, error) {
 	}
 	return &Bot{
 		opts:    opts,
+		posting: map[string]*sync.RWMutex{},
 		api:     slack.New(opts.BotToken, clientOpts...),
 		log:     log,
 		pacer:   newPacer(opts.PostInterval),

@@ -95,6 +95,13 @@ func (b *Bot) followUp(ctx context.Context, m message) {
 	if m.threadTS != "" && m.threadTS != m.ts {
 		var err error
 		thread, known, err = b.opts.Threads.Thread(threadKey(m.channel, m.threadTS))
+		if err == nil && !known {
+			// The briefing may have been posted but not yet recorded.
+			posting := b.postingLock(m.channel)
+			posting.RLock()
+			thread, known, err = b.opts.Threads.Thread(threadKey(m.channel, m.threadTS))
+			posting.RUnlock()
+		}
 		if err != nil {
 			log.Error("look up thread", slog.Any("error", err))
 		}

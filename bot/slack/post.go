@@ -144,6 +144,9 @@ func (b *Bot) PostBriefing(ctx context.Context, channel string, br *briefing.Bri
 	if slotKey != "" {
 		kind = "scheduled"
 	}
+	posting := b.postingLock(channel)
+	posting.Lock()
+	defer posting.Unlock()
 	meta := slack.SlackMetadata{EventType: eventBriefingPosted,
 		EventPayload: map[string]any{"briefing_id": br.ID, "slot": slotKey}}
 	ts, err := b.postMessage(ctx, channel,

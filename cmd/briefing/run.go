@@ -89,11 +89,13 @@ func serve(ctx context.Context, app *App) error {
 		collectLoop(gctx, app)
 		return nil
 	})
-	if bot != nil {
-		g.Go(func() error { return bot.Run(gctx) })
-	}
+	// Missed slots are posted before the socket connects, so that a
+	// restart has settled its catch-up before it takes new commands.
 	if err := sched.Start(gctx); err != nil {
 		log.Error("scheduler catch-up", slog.Any("error", err))
+	}
+	if bot != nil {
+		g.Go(func() error { return bot.Run(gctx) })
 	}
 	log.Info("briefing is running", slog.String("listen", ln.Addr().String()),
 		slog.Bool("slack", bot != nil), slog.Int("topics", len(cfg.Topics)), slog.Int("schedules", len(cfg.Schedules)))
