@@ -34,7 +34,9 @@ const (
 	redundantSimilarity = 0.5
 	// supportSimilarity is the cosine above which another article of the
 	// story says nearly the same as a passage, and is cited with it.
-	supportSimilarity = 0.35
+	supportSimilarity = 0.4
+	// maxSupport bounds the other articles a passage cites.
+	maxSupport = 2
 	// leadSentences bounds the sentences read per article: news puts what
 	// matters first.
 	leadSentences = 12
@@ -271,25 +273,34 @@ func (x *extract) passages(i, n int) []briefing.Paragraph {
 }
 
 // support lists the URLs of the articles of story i that back candidate c:
-// its own first, then every other one with a sentence or headline nearly
-// the same, in story order.
+// its own first, then the others with a sentence or headline nearly the
+// same, most similar first, at most maxSupport of them, so that a passage
+// names the outlets that say it rather than every outlet of the story.
 func (x *extract) support(i int, c *candidate) []string {
 	s := x.stories[i]
-	sources := []string{s.Articles[c.article].URL}
+	type backer struct {
+		url        string
+		similarity float64
+	}
+	var backers []backer
 	for ai, a := range s.Articles {
-		if ai == c.article || slices.Contains(sources, a.URL) {
+		if ai == c.article || a.URL == s.Articles[c.article].URL {
 			continue
 		}
-		backs := Cosine(c.vector, x.titles[i][ai]) >= supportSimilarity
+		best := Cosine(c.vector, x.titles[i][ai])
 		for _, d := range x.byStory[i] {
-			if backs {
-				break
+			if d.article == ai {
+				best = max(best, Cosine(c.vector, d.vector))
 			}
-			backs = d.article == ai && Cosine(c.vector, d.vector) >= supportSimilarity
 		}
-		if backs {
-			sources = append(sources, a.URL)
+		if best >= supportSimilarity && !slices.ContainsFunc(backers, func(b backer) bool { return b.url == a.URL }) {
+			backers = append(backers, backer{a.URL, best})
 		}
+	}
+	slices.SortStableFunc(backers, func(a, b backer) int { return cmp.Compare(b.similarity, a.similarity) })
+	sources := []string{s.Articles[c.article].URL}
+	for _, b := range backers[:min(len(backers), maxSupport)] {
+		sources = append(sources, b.url)
 	}
 	return sources
 }

@@ -246,7 +246,7 @@ func TestRunServesHealthAndMetrics(t *testing.T) {
 	}
 	startDaemon(t, configPath)
 	slackFake.WaitMessages(t, 1, isPost(scheduledChannel))
-	for path, want := range map[string]string{"/healthz": "ok", "/metrics": "briefing_posts_total"} {
+	for path, want := range map[string]string{"/healthz": "ok", "/metrics": "briefing_briefings_total"} {
 		resp, err := http.Get("http://" + cfg.Server.Listen + path)
 		if err != nil {
 			t.Fatal(err)
