@@ -134,19 +134,29 @@ func (a *Answerer) Answer(ctx context.Context, b *briefing.Briefing, q briefing.
 		Messages:  answerMessages(briefingText, articles, trimHistory(q.History, cmp.Or(a.HistoryTokens, DefaultHistoryTokens)), q.Text),
 		MaxTokens: answerMaxTokens,
 	}
-	c, err := a.Completer.Stream(ctx, req, onDelta)
+	urlOf := map[string]string{}
+	allowed := map[string]bool{}
+	for _, ca := range articles {
+		urlOf[ca.id] = ca.article.URL
+		allowed[ca.article.URL] = true
+	}
+	// Readers see the draft as it grows, so it gets the same citation
+	// numbers and link scrubbing as the final text: no [aN] marker and no
+	// made-up URL is ever shown, not even for a moment.
+	var stream func(string)
+	if onDelta != nil {
+		stream = func(draft string) {
+			text, _ := resolveCitations(draft, urlOf)
+			onDelta(scrubURLs(text, allowed))
+		}
+	}
+	c, err := a.Completer.Stream(ctx, req, stream)
 	if err != nil {
 		if ctx.Err() != nil {
 			return briefing.Answer{}, fmt.Errorf("answer: %w", ctx.Err())
 		}
 		logger.Warn("llm answer failed; answering from the sources' sentences", slog.Any("error", err))
 		return extractiveAnswer(idx, query, articles, "The LLM is unavailable right now, so here are the passages of the sources that best match the question."), nil
-	}
-	urlOf := map[string]string{}
-	allowed := map[string]bool{}
-	for _, ca := range articles {
-		urlOf[ca.id] = ca.article.URL
-		allowed[ca.article.URL] = true
 	}
 	text, sources := resolveCitations(c.Text, urlOf)
 	return briefing.Answer{

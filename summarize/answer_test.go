@@ -56,7 +56,7 @@ func TestAnswerCitesOnlyCollectedArticles(t *testing.T) {
 
 func TestAnswerStreamsGrowingText(t *testing.T) {
 	srv := fakeopenai.New(t)
-	srv.Enqueue(fakeopenai.Response{Chunks: []string{"Azure keeps", " first call", " [a1]."}})
+	srv.Enqueue(fakeopenai.Response{Chunks: []string{"Azure keeps", " first call", " [a1].", " See https://made.up/x"}})
 	a := &summarize.Answerer{Completer: newTestPool(t, srv), Now: func() time.Time { return testNow }}
 
 	var deltas []string
@@ -65,10 +65,11 @@ func TestAnswerStreamsGrowingText(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := []string{"Azure keeps", "Azure keeps first call", "Azure keeps first call [a1]."}; !slices.Equal(deltas, want) {
+	// The draft shows the final citation numbers and never a made-up link.
+	if want := []string{"Azure keeps", "Azure keeps first call", "Azure keeps first call [1].", "Azure keeps first call [1]. See"}; !slices.Equal(deltas, want) {
 		t.Errorf("deltas %q, want %q", deltas, want)
 	}
-	if got.Text != "Azure keeps first call [1]." || len(got.Sources) != 1 {
+	if got.Text != "Azure keeps first call [1]. See" || len(got.Sources) != 1 {
 		t.Errorf("final answer %+v", got)
 	}
 }

@@ -261,12 +261,15 @@ func askFlags(fs *flag.FlagSet) func(context.Context, *Env, []string) error {
 			q.BriefingID = b.ID
 		}
 		var onDelta func(string)
-		streamed := 0
+		printed := ""
 		if isTerminal(env.Stdout) {
-			onDelta = func(text string) {
-				if len(text) > streamed {
-					fmt.Fprint(env.Stdout, text[streamed:])
-					streamed = len(text)
+			// Print whole words only: the end of a draft may still change
+			// (a citation marker or a link being completed).
+			onDelta = func(draft string) {
+				stable := draft[:strings.LastIndexAny(draft, " \n")+1]
+				if len(stable) > len(printed) && strings.HasPrefix(stable, printed) {
+					fmt.Fprint(env.Stdout, stable[len(printed):])
+					printed = stable
 				}
 			}
 		}
@@ -274,9 +277,9 @@ func askFlags(fs *flag.FlagSet) func(context.Context, *Env, []string) error {
 		if err != nil {
 			return err
 		}
-		if streamed > 0 {
-			// The streamed draft carries the model's raw citation markers;
-			// the final text below is the verified one.
+		if rest, ok := strings.CutPrefix(a.Text, printed); ok {
+			a.Text = rest
+		} else {
 			fmt.Fprint(env.Stdout, "\n\n")
 		}
 		return render.Answer(env.Stdout, a)
