@@ -697,3 +697,19 @@ func TestParseHTMLDiscoveryCorpus(t *testing.T) {
 		})
 	}
 }
+
+func TestParseHTMLEntities(t *testing.T) {
+	doc := []byte(`<rss version="2.0"><channel><title>T</title><item>
+<title>Caf&eacute; prices rise&hellip; &amp; &doesnotexist; stays</title><link>https://news.example/a?x=1&amp;y=2</link>
+</item></channel></rss>`)
+	feed, err := collect.Parse(doc, "https://news.example/feed", "", testNow)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := feed.Articles[0].Title, "Café prices rise… & &doesnotexist; stays"; got != want {
+		t.Errorf("title = %q, want %q", got, want)
+	}
+	if got := feed.Articles[0].URL; got != "https://news.example/a?x=1&y=2" {
+		t.Errorf("link = %q", got)
+	}
+}
