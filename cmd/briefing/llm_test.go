@@ -8,9 +8,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
-	"time"
 
-	"github.com/briefing-bot/briefing/demo"
 	"github.com/briefing-bot/briefing/internal/fakeopenai"
 	"github.com/briefing-bot/briefing/internal/fakeslack"
 )
@@ -19,20 +17,12 @@ import (
 // provider is at llmURL ("" for none).
 func llmConfig(tb testing.TB, dir, llmURL, extra string) string {
 	tb.Helper()
-	demoYAML, err := demo.Write(filepath.Join(dir, "feeds"), time.Now())
-	if err != nil {
-		tb.Fatal(err)
-	}
-	demoCfg, err := ParseConfig("demo", demoYAML)
-	if err != nil {
-		tb.Fatal(err)
-	}
 	llm := ""
 	if llmURL != "" {
 		llm = fmt.Sprintf("llm:\n  providers:\n    - {name: primary, kind: openai, base_url: %q, api_key: %s, model: gpt-4.1-mini}\n", llmURL, testAPIKey)
 	}
 	return writeConfig(tb, dir, fmt.Sprintf("store: {path: %q}\n%s%stopics:\n  - {id: cloud, name: Cloud, feeds: [%s]}\n",
-		filepath.Join(dir, "b.db"), llm, extra, strings.Join(demoCfg.Topics[0].Feeds, ", ")))
+		filepath.Join(dir, "b.db"), llm, extra, strings.Join(demoCloudFeeds(tb, dir), ", ")))
 }
 
 func TestPreviewWithLLM(t *testing.T) {
@@ -49,11 +39,7 @@ func TestPreviewWithLLM(t *testing.T) {
 		t.Errorf("summarizer %q usage %+v, want llm:primary with tokens counted", p.Summarizer, p.Usage)
 	}
 	checkGrounded(t, p)
-	for _, r := range llm.Requests() {
-		if strings.Contains(string(r.Raw), testAPIKey) {
-			t.Fatal("the API key went into a prompt")
-		}
-	}
+	checkNoSecret(t, llm)
 }
 
 // The provider dies in the middle of a briefing: the briefing still comes,

@@ -37,14 +37,6 @@ const (
 // latest slot is always less than its grace old, so every start owes it.
 func daemonConfig(tb testing.TB, dir string, slackFake *fakeslack.Server, llmURL string) (path, storePath string) {
 	tb.Helper()
-	demoYAML, err := demo.Write(filepath.Join(dir, "feeds"), time.Now())
-	if err != nil {
-		tb.Fatal(err)
-	}
-	demoCfg, err := ParseConfig("demo", demoYAML)
-	if err != nil {
-		tb.Fatal(err)
-	}
 	storePath = filepath.Join(dir, "briefing.db")
 	cfg := fmt.Sprintf(`
 store: {path: %q}
@@ -59,7 +51,7 @@ schedules:
   - {id: cloud-hourly, topic: cloud, cron: "@every 1h", grace: 1h, slack_channel: %s}
 server: {listen: %q}
 `, storePath, llmURL, testAPIKey, slackFake.BotToken(), slackFake.AppToken(), slackFake.APIURL(),
-		strings.Join(demoCfg.Topics[0].Feeds, ", "), scheduledChannel, freeAddr(tb))
+		strings.Join(demoCloudFeeds(tb, dir), ", "), scheduledChannel, freeAddr(tb))
 	return writeConfig(tb, dir, cfg), storePath
 }
 
@@ -168,11 +160,31 @@ func TestRunEndToEnd(t *testing.T) {
 	}
 	d.stop(t)
 
+	checkNoSecret(t, llm)
+}
+
+// checkNoSecret fails when the API key went into any request body.
+func checkNoSecret(tb testing.TB, llm *fakeopenai.Server) {
+	tb.Helper()
 	for _, r := range llm.Requests() {
 		if strings.Contains(string(r.Raw), testAPIKey) {
-			t.Fatalf("the API key went into a request body: %s", r.Raw)
+			tb.Fatalf("the API key went into a request body: %s", r.Raw)
 		}
 	}
+}
+
+// demoCloudFeeds writes the demo corpus into dir and returns its cloud feeds.
+func demoCloudFeeds(tb testing.TB, dir string) []string {
+	tb.Helper()
+	demoYAML, err := demo.Write(filepath.Join(dir, "feeds"), time.Now())
+	if err != nil {
+		tb.Fatal(err)
+	}
+	demoCfg, err := ParseConfig("demo", demoYAML)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return demoCfg.Topics[0].Feeds
 }
 
 // askInThread replies in a briefing's thread and waits for the answer.
