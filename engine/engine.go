@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/briefing-bot/briefing"
@@ -30,6 +31,10 @@ type Options struct {
 	Logger     *slog.Logger
 	Metrics    *metrics.Metrics
 	Now        func() time.Time
+	// FreshFor lets Build skip fetching a topic collected less than this
+	// long ago: the daemon collects on an interval, and a /briefing
+	// should not wait for every feed again.
+	FreshFor time.Duration
 }
 
 // Engine builds briefings and answers questions about them.
@@ -37,11 +42,14 @@ type Engine struct {
 	opts Options
 	log  *slog.Logger
 	now  func() time.Time
+
+	mu        sync.Mutex
+	collected map[string]time.Time // topic id → when its feeds were last fetched
 }
 
 // New returns an Engine over opts.
 func New(opts Options) *Engine {
-	e := &Engine{opts: opts, log: opts.Logger, now: opts.Now}
+	e := &Engine{opts: opts, log: opts.Logger, now: opts.Now, collected: map[string]time.Time{}}
 	if e.log == nil {
 		e.log = slog.New(slog.DiscardHandler)
 	}
@@ -85,6 +93,11 @@ func (e *Engine) Collect(ctx context.Context, topics []briefing.Topic, progress 
 	if err != nil {
 		return results, fmt.Errorf("collect: %w", err)
 	}
+	e.mu.Lock()
+	for _, t := range topics {
+		e.collected[t.ID] = e.now()
+	}
+	e.mu.Unlock()
 	if n, err := e.opts.Store.Prune(e.now()); err != nil {
 		e.log.Warn("prune articles", slog.Any("error", err))
 	} else if n > 0 {
@@ -105,7 +118,7 @@ func (e *Engine) Build(ctx context.Context, topicID string, opts briefing.BuildO
 	if opts.Audience != "" {
 		topic.Audience = opts.Audience
 	}
-	if !opts.Offline {
+	if !opts.Offline && !e.fresh(topic.ID) {
 		if _, err := e.Collect(ctx, []briefing.Topic{topic}, nil); err != nil {
 			return nil, err
 		}
@@ -138,6 +151,14 @@ func (e *Engine) Build(ctx context.Context, topicID string, opts briefing.BuildO
 		slog.String("summarizer", b.Summarizer), slog.Int("stories", len(b.Stories)),
 		slog.Int("prompt_tokens", b.Usage.PromptTokens), slog.Duration("took", time.Since(start)))
 	return b, nil
+}
+
+// fresh reports whether the topic's feeds were fetched within FreshFor.
+func (e *Engine) fresh(topicID string) bool {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	last, ok := e.collected[topicID]
+	return ok && e.now().Sub(last) < e.opts.FreshFor
 }
 
 // Stories returns the topic's ranked stories in its window, without those

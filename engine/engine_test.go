@@ -3,9 +3,12 @@ package engine_test
 import (
 	"context"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -40,6 +43,10 @@ func writeFeed(tb testing.TB, dir, name string, items ...[3]string) string {
 }
 
 func newEngine(tb testing.TB, topics ...briefing.Topic) (*engine.Engine, *store.DB) {
+	return newEngineFresh(tb, 0, topics...)
+}
+
+func newEngineFresh(tb testing.TB, freshFor time.Duration, topics ...briefing.Topic) (*engine.Engine, *store.DB) {
 	tb.Helper()
 	db, err := store.Open(filepath.Join(tb.TempDir(), "b.db"), store.Options{Now: func() time.Time { return now }})
 	if err != nil {
@@ -54,6 +61,7 @@ func newEngine(tb testing.TB, topics ...briefing.Topic) (*engine.Engine, *store.
 		Summarizer: summarize.Offline{Now: clock},
 		Answerer:   &summarize.Answerer{Articles: db, Now: clock},
 		Now:        clock,
+		FreshFor:   freshFor,
 	})
 	return e, db
 }
@@ -158,5 +166,30 @@ func TestAnswerUsesLatestBriefing(t *testing.T) {
 	}
 	if !strings.Contains(a.Text, "six hours") || len(a.Sources) == 0 || !strings.HasPrefix(a.Sources[0], "https://") {
 		t.Errorf("answer %+v", a)
+	}
+}
+
+// A topic collected within FreshFor is built from the store without
+// fetching its feeds again.
+func TestBuildSkipsFreshFeeds(t *testing.T) {
+	feed, err := os.ReadFile(cloudTopic(t).Feeds[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	var fetches atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		fetches.Add(1)
+		w.Write(feed)
+	}))
+	defer srv.Close()
+	topic := briefing.Topic{ID: "cloud", Name: "Cloud", Window: 24 * time.Hour, Feeds: []string{srv.URL}}
+	e, _ := newEngineFresh(t, time.Hour, topic)
+	for range 2 {
+		if _, err := e.Build(context.Background(), "cloud", briefing.BuildOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := fetches.Load(); n != 1 {
+		t.Errorf("feed fetched %d times for two builds within FreshFor, want 1", n)
 	}
 }

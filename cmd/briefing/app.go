@@ -127,6 +127,7 @@ func wire(cfg *Config, logger *slog.Logger) (*App, error) {
 		Answerer:   answerer,
 		Logger:     logger,
 		Metrics:    m,
+		FreshFor:   cfg.Collect.Interval.D(),
 	})
 	return &App{Config: cfg, Store: st, Engine: eng, LLM: pool, Metrics: m, Registry: reg, Logger: logger, cleanup: func() {}}, nil
 }
