@@ -97,12 +97,6 @@ func (s *memStore) byURL(tb testing.TB, articleURL string) briefing.Article {
 	return briefing.Article{}
 }
 
-func (s *memStore) count() int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return len(s.articles)
-}
-
 // counter reads a counter from reg: the one whose first label has
 // labelValue, or the unlabelled one when labelValue is "".
 func counter(tb testing.TB, reg *prometheus.Registry, name, labelValue string) float64 {

@@ -388,7 +388,9 @@ func (pr *provider) request(req briefing.CompletionRequest, useSchema bool) open
 	if isReasoningModel(pr.Model) {
 		r.MaxCompletionTokens = maxTokens
 	} else {
-		r.MaxTokens = maxTokens
+		// max_tokens, though deprecated by OpenAI, is what every
+		// OpenAI-compatible server (Ollama, vLLM, gateways) understands.
+		r.MaxTokens = maxTokens //nolint:staticcheck
 		r.Temperature = pr.Temperature
 	}
 	if useSchema {

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	bolt "go.etcd.io/bbolt"
+	berrors "go.etcd.io/bbolt/errors"
 
 	"github.com/briefing-bot/briefing"
 )
@@ -139,7 +140,7 @@ func Open(path string, opts Options) (*DB, error) {
 	}
 	// Without a timeout bbolt waits for the lock forever, even in-process.
 	bdb, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: opts.LockTimeout})
-	if errors.Is(err, bolt.ErrTimeout) {
+	if errors.Is(err, berrors.ErrTimeout) {
 		return nil, &inUseError{path: path}
 	}
 	if err != nil {

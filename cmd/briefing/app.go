@@ -28,7 +28,6 @@ type App struct {
 	Config   *Config
 	Store    *store.DB
 	Engine   *engine.Engine
-	LLM      *llm.Pool
 	Metrics  *metrics.Metrics
 	Registry *prometheus.Registry
 	Logger   *slog.Logger
@@ -129,7 +128,7 @@ func wire(cfg *Config, logger *slog.Logger) (*App, error) {
 		Metrics:    m,
 		FreshFor:   cfg.Collect.Interval.D(),
 	})
-	return &App{Config: cfg, Store: st, Engine: eng, LLM: pool, Metrics: m, Registry: reg, Logger: logger, cleanup: func() {}}, nil
+	return &App{Config: cfg, Store: st, Engine: eng, Metrics: m, Registry: reg, Logger: logger, cleanup: func() {}}, nil
 }
 
 func userAgent(configured string) string {
