@@ -388,9 +388,8 @@ func (pr *provider) request(req briefing.CompletionRequest, useSchema bool) open
 	if isReasoningModel(pr.Model) {
 		r.MaxCompletionTokens = maxTokens
 	} else {
-		// max_tokens, though deprecated by OpenAI, is what every
-		// OpenAI-compatible server (Ollama, vLLM, gateways) understands.
-		r.MaxTokens = maxTokens //nolint:staticcheck
+		//lint:ignore SA1019 max_tokens, deprecated by OpenAI, is what every OpenAI-compatible server (Ollama, vLLM, gateways) understands.
+		r.MaxTokens = maxTokens
 		r.Temperature = pr.Temperature
 	}
 	if useSchema {
