@@ -20,8 +20,16 @@ const (
 )
 
 const (
-	// answerWindow is how far back the topic's articles may help answer.
-	answerWindow = 30 * 24 * time.Hour
+	// answerWindow is how far back the topic's articles may help answer:
+	// a week of news answers questions beyond a briefing, and bounds the
+	// index's memory on a large store.
+	answerWindow = 7 * 24 * time.Hour
+	// lateArrival is how much older than the last read an article's
+	// publish time may be when it is first collected; each refresh reads
+	// only what was published since the previous one, less this.
+	lateArrival = 24 * time.Hour
+	// maxHits bounds the topic articles considered for one question.
+	maxHits = 20
 	// answerMaxTokens bounds a reply: a chat answer, not an essay.
 	answerMaxTokens = 700
 	// indexRefreshEvery is how often a topic's index reads new articles.
@@ -93,9 +101,9 @@ func (a *Answerer) Answer(ctx context.Context, b *briefing.Briefing, q briefing.
 	if b != nil && b.Topic != "" {
 		topic = b.Topic
 	}
-	idx, stale := a.index(topic, now)
+	idx, since, stale := a.index(topic, now)
 	if stale && a.Articles != nil && topic != "" {
-		recent, err := a.Articles.TopicArticles(topic, now.Add(-answerWindow), now)
+		recent, err := a.Articles.TopicArticles(topic, since, now.Add(time.Hour))
 		if err != nil {
 			logger.Warn("answer without the topic's recent articles", slog.String("topic", topic), slog.Any("error", err))
 		}
@@ -124,7 +132,16 @@ func (a *Answerer) Answer(ctx context.Context, b *briefing.Briefing, q briefing.
 	}
 	contextTokens := cmp.Or(a.ContextTokens, DefaultContextTokens)
 	briefingText, ids := briefingSection(b, own)
-	articles := pickArticles(own, idx.Search(query, idx.Len()), seen, b == nil,
+	hits := idx.Search(query, maxHits)
+	for i, h := range hits {
+		// The index keeps no article text; the store has it.
+		if !seen[h.Article.URL] && a.Articles != nil {
+			if full, err := a.Articles.Article(h.Article.ID); err == nil {
+				hits[i].Article = full
+			}
+		}
+	}
+	articles := pickArticles(own, hits, seen, b == nil,
 		contextTokens-estimateTokens(briefingText), ids)
 
 	if a.Completer == nil {
@@ -167,11 +184,12 @@ func (a *Answerer) Answer(ctx context.Context, b *briefing.Briefing, q briefing.
 	}, nil
 }
 
-// index returns the topic's index, creating it on first use, and whether
-// it is due to be fed the topic's recent articles. Reading those from the
-// store costs far more than searching them, so a thread's quick run of
-// questions reads them once.
-func (a *Answerer) index(topic string, now time.Time) (*Index, bool) {
+// index returns the topic's index, creating it on first use, whether it is
+// due to be fed the topic's recent articles, and from which publish time.
+// Reading those from the store costs far more than searching them, so a
+// thread's quick run of questions reads them once, and each later read
+// covers only what is new since the last.
+func (a *Answerer) index(topic string, now time.Time) (*Index, time.Time, bool) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	if a.indexes == nil {
@@ -183,10 +201,21 @@ func (a *Answerer) index(topic string, now time.Time) (*Index, bool) {
 		a.indexes[topic] = ti
 	}
 	if !ti.refreshed.IsZero() && now.Sub(ti.refreshed) < indexRefreshEvery {
-		return ti.index, false
+		return ti.index, time.Time{}, false
+	}
+	since := now.Add(-answerWindow)
+	if !ti.refreshed.IsZero() {
+		since = later(since, ti.refreshed.Add(-lateArrival))
 	}
 	ti.refreshed = now
-	return ti.index, true
+	return ti.index, since, true
+}
+
+func later(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
 }
 
 // briefingSection renders b for the prompt with its sources as article ids,

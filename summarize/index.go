@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"math"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -39,6 +40,15 @@ type posting struct {
 	tf  int
 }
 
+// indexedWords bounds the words of an article's text that are indexed.
+const indexedWords = 150
+
+// lead returns the first n words of text.
+func lead(text string, n int) string {
+	words := strings.Fields(text)
+	return strings.Join(words[:min(len(words), n)], " ")
+}
+
 // Hit is an article found for a query.
 type Hit struct {
 	Article briefing.Article
@@ -51,7 +61,10 @@ func NewIndex() *Index {
 }
 
 // Add indexes a, unless an article with its ID is indexed already, and
-// reports whether it was new. The title counts twice: it names the event.
+// reports whether it was new. The title counts twice: it names the event;
+// the text counts up to its first indexedWords words, where news puts
+// what matters. The index keeps no text, so its memory stays small on a
+// large store: Hit.Article has none.
 func (x *Index) Add(a briefing.Article) bool {
 	x.mu.RLock()
 	_, known := x.docs[a.ID]
@@ -59,7 +72,8 @@ func (x *Index) Add(a briefing.Article) bool {
 	if known {
 		return false
 	}
-	terms := Terms(a.Title + "\n" + a.Title + "\n" + a.Text)
+	terms := Terms(a.Title + "\n" + a.Title + "\n" + lead(a.Text, indexedWords))
+	a.Text = ""
 	tf := map[string]int{}
 	for _, t := range terms {
 		tf[t]++

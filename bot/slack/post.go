@@ -102,9 +102,11 @@ func (b *Bot) postMessage(ctx context.Context, channel string, opts ...slack.Msg
 	return ts, nil
 }
 
-// updateMessage replaces a message's text through channel's queue.
+// updateMessage replaces a message's text. Edits have a queue of their own
+// per channel: Slack's one-message-per-second pacing is for new messages,
+// and an answer's edits must not hold back the next question's placeholder.
 func (b *Bot) updateMessage(ctx context.Context, channel, ts, text string) error {
-	err := b.paced(ctx, channel, func() error {
+	err := b.paced(ctx, "update:"+channel, func() error {
 		_, _, _, err := b.api.UpdateMessageContext(ctx, channel, ts, slack.MsgOptionText(text, false))
 		return err
 	})
