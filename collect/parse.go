@@ -56,13 +56,6 @@ func parse(body []byte, feedURL, baseURL, contentType string, now time.Time) (Fe
 	// would make the XML decoder convert it a second time.
 	doc = xmlDeclaration.ReplaceAll(doc, nil)
 	parsed, err := gofeed.NewParser().Parse(bytes.NewReader(doc))
-	if err != nil && namedEntity.Match(doc) {
-		// Feeds often use HTML entities (&nbsp;, &hellip;) that XML does
-		// not define; read them as HTML would before giving up.
-		if again, err2 := gofeed.NewParser().Parse(bytes.NewReader(xmlEntities(doc))); err2 == nil {
-			parsed, err = again, nil
-		}
-	}
 	if err != nil {
 		return Feed{}, parseError(doc, baseURL, err)
 	}
@@ -70,29 +63,6 @@ func parse(body []byte, feedURL, baseURL, contentType string, now time.Time) (Fe
 		return Feed{}, fmt.Errorf("%w: JSON without a JSON Feed version", ErrNotFeed)
 	}
 	return normalise(parsed, feedURL, baseURL, now), nil
-}
-
-var namedEntity = regexp.MustCompile(`&([A-Za-z][A-Za-z0-9]{1,31});`)
-
-// xmlEntities rewrites the HTML named entities of doc as numeric character
-// references, which every XML parser knows; an entity HTML does not know
-// either stays as literal text.
-func xmlEntities(doc []byte) []byte {
-	return namedEntity.ReplaceAllFunc(doc, func(ref []byte) []byte {
-		switch name := string(ref[1 : len(ref)-1]); name {
-		case "amp", "lt", "gt", "quot", "apos":
-			return ref
-		}
-		text := html.UnescapeString(string(ref))
-		if text == string(ref) {
-			return append([]byte("&amp;"), ref[1:]...)
-		}
-		var out []byte
-		for _, r := range text {
-			out = fmt.Appendf(out, "&#%d;", r)
-		}
-		return out
-	})
 }
 
 // parseError says why a document is not a feed, in words a person who
