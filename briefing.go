@@ -6,6 +6,8 @@ package briefing
 
 import (
 	"context"
+	"fmt"
+	"strings"
 	"time"
 )
 
@@ -113,6 +115,42 @@ func (b *Briefing) ArticleByURL(url string) (Article, bool) {
 		}
 	}
 	return Article{}, false
+}
+
+// SourcesLabel counts the distinct articles the briefing drew on, for
+// readers: "1 source", "14 sources".
+func (b *Briefing) SourcesLabel() string {
+	seen := map[string]bool{}
+	for _, s := range b.Stories {
+		for _, a := range s.Articles {
+			seen[a.URL] = true
+		}
+	}
+	if len(seen) == 0 {
+		for _, p := range b.Paragraphs {
+			for _, u := range p.Sources {
+				seen[u] = true
+			}
+		}
+	}
+	if len(seen) == 1 {
+		return "1 source"
+	}
+	return fmt.Sprintf("%d sources", len(seen))
+}
+
+// SummarizerLabel names what wrote the briefing, for readers: "offline
+// summary" or "LLM summary (primary)".
+func (b *Briefing) SummarizerLabel() string {
+	switch {
+	case b.Summarizer == SummarizerOffline:
+		return "offline summary"
+	case strings.HasPrefix(b.Summarizer, "llm:"):
+		return "LLM summary (" + strings.TrimPrefix(b.Summarizer, "llm:") + ")"
+	case b.Summarizer == "":
+		return "summary"
+	}
+	return b.Summarizer
 }
 
 // Turn is one follow-up question and its answer in a briefing's thread.

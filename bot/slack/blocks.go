@@ -74,7 +74,7 @@ func Blocks(br *briefing.Briefing) []slack.Block {
 	}
 	hint := []slack.MixedElement{mrkdwn(followUpHint)}
 	if left > 0 {
-		hint = append(hint, mrkdwn(fmt.Sprintf("_%s left out to fit one message; ask in the thread._", plural(left, "paragraph"))))
+		hint = append(hint, mrkdwn(fmt.Sprintf("_Paragraphs left out to fit one message: %d; ask in the thread._", left)))
 	}
 	footer = append(footer, slack.NewContextBlock("", hint...))
 	return append(blocks, footer...)
@@ -207,43 +207,7 @@ func sourceLabel(br *briefing.Briefing, rawURL string) string {
 func contextLine(br *briefing.Briefing) string {
 	at := br.GeneratedAt.UTC()
 	when := fmt.Sprintf("<!date^%d^{date_short_pretty} at {time}|%s>", at.Unix(), at.Format("Jan 2, 2006 15:04 UTC"))
-	return strings.Join([]string{when, plural(countSources(br), "source"), summarizerLabel(br.Summarizer)}, " · ")
-}
-
-func countSources(br *briefing.Briefing) int {
-	seen := map[string]bool{}
-	for _, s := range br.Stories {
-		for _, a := range s.Articles {
-			seen[a.URL] = true
-		}
-	}
-	if len(seen) == 0 {
-		for _, p := range br.Paragraphs {
-			for _, u := range p.Sources {
-				seen[u] = true
-			}
-		}
-	}
-	return len(seen)
-}
-
-func summarizerLabel(s string) string {
-	switch {
-	case s == briefing.SummarizerOffline:
-		return "offline summary"
-	case strings.HasPrefix(s, "llm:"):
-		return "LLM summary (" + Escape(strings.TrimPrefix(s, "llm:")) + ")"
-	case s == "":
-		return "summary"
-	}
-	return Escape(s)
-}
-
-func plural(n int, noun string) string {
-	if n == 1 {
-		return "1 " + noun
-	}
-	return fmt.Sprintf("%d %ss", n, noun)
+	return strings.Join([]string{when, br.SourcesLabel(), Escape(br.SummarizerLabel())}, " · ")
 }
 
 // splitText cuts s into pieces of at most limit characters, preferring

@@ -1,0 +1,198 @@
+// Package teams is the Microsoft Teams front end: a Bot Framework endpoint
+// (POST /api/messages) for briefing commands and follow-up questions, the
+// Connector REST API for replies and proactive channel posts, Workflows
+// webhooks, and the Adaptive Card rendering of a briefing.
+//
+// A Bot's lifecycle: New, then serve Handler from an http.Server; every
+// accepted activity is answered 200 at once and handled in a goroutine the
+// Bot owns. Close stops taking activities and waits for that work, which is
+// cancelled when Close's context ends. Shut the http.Server down first.
+package teams
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"golang.org/x/oauth2"
+	"golang.org/x/oauth2/clientcredentials"
+	"golang.org/x/sync/semaphore"
+
+	"github.com/briefing-bot/briefing"
+	"github.com/briefing-bot/briefing/metrics"
+)
+
+// Defaults for empty Options fields.
+const (
+	DefaultOpenIDMetadataURL = "https://login.botframework.com/v1/.well-known/openidconfiguration"
+	// DefaultTokenURL is formatted with the tenant id.
+	DefaultTokenURL = "https://login.microsoftonline.com/%s/oauth2/v2.0/token"
+	tokenScope      = "https://api.botframework.com/.default"
+)
+
+// How much work runs at once: builds are heavy (feeds, an LLM), answers
+// lighter. More wait their turn after their activity was acknowledged.
+const (
+	maxBuilds  = 4
+	maxAnswers = 8
+	// maxActivityBytes bounds an inbound activity; real ones are a few KB.
+	maxActivityBytes = 256 << 10
+	// httpTimeout bounds one outbound call when Options bring no client.
+	httpTimeout = 30 * time.Second
+)
+
+// Options configure a Bot. AppID, AppPassword, TenantID, Service, Threads
+// and Events are required.
+type Options struct {
+	AppID, AppPassword, TenantID string
+	// OpenIDMetadataURL is where the inbound tokens' signing keys are
+	// found; default DefaultOpenIDMetadataURL.
+	OpenIDMetadataURL string
+	// TokenURL issues outbound tokens (client credentials); default
+	// DefaultTokenURL for TenantID.
+	TokenURL string
+	Service  briefing.Service
+	Threads  briefing.ThreadStore
+	Events   briefing.EventLog
+	Logger   *slog.Logger
+	Metrics  *metrics.Metrics
+	// HTTPClient makes every outbound call; default one with a 30 s timeout.
+	HTTPClient *http.Client
+	Now        func() time.Time
+}
+
+// Bot serves one Bot Framework app registration.
+type Bot struct {
+	opts    Options
+	log     *slog.Logger
+	auth    *verifier
+	tokens  oauth2.TokenSource
+	builds  *semaphore.Weighted
+	answers *semaphore.Weighted
+
+	work   context.Context
+	cancel context.CancelFunc
+	mu     sync.Mutex
+	closed bool
+	wg     sync.WaitGroup
+}
+
+// New validates opts and returns a Bot; it makes no network call.
+func New(opts Options) (*Bot, error) {
+	var missing []string
+	for key, v := range map[string]string{"teams.app_id": opts.AppID, "teams.app_password": opts.AppPassword, "teams.tenant_id": opts.TenantID} {
+		if strings.TrimSpace(v) == "" {
+			missing = append(missing, key)
+		}
+	}
+	if len(missing) > 0 {
+		slices.Sort(missing)
+		return nil, briefing.Errorf(briefing.EINVALID, "%s must be set: the bot's Azure app registration", strings.Join(missing, ", "))
+	}
+	if opts.OpenIDMetadataURL == "" {
+		opts.OpenIDMetadataURL = DefaultOpenIDMetadataURL
+	}
+	if opts.TokenURL == "" {
+		opts.TokenURL = fmt.Sprintf(DefaultTokenURL, opts.TenantID)
+	}
+	for key, v := range map[string]string{"teams.openid_metadata_url": opts.OpenIDMetadataURL, "teams.token_url": opts.TokenURL} {
+		if _, err := httpURL(v); err != nil {
+			return nil, briefing.Errorf(briefing.EINVALID, "%s: %v", key, err)
+		}
+	}
+	if opts.Service == nil || opts.Threads == nil || opts.Events == nil {
+		return nil, errors.New("teams: Options need a Service, Threads and Events")
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opts.HTTPClient == nil {
+		opts.HTTPClient = &http.Client{Timeout: httpTimeout}
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	creds := clientcredentials.Config{
+		ClientID: opts.AppID, ClientSecret: opts.AppPassword, TokenURL: opts.TokenURL,
+		Scopes: []string{tokenScope}, AuthStyle: oauth2.AuthStyleInParams,
+	}
+	// The token source outlives any one request, so it gets its own
+	// context, carrying only the HTTP client to fetch tokens with.
+	tokenCtx := context.WithValue(context.Background(), oauth2.HTTPClient, opts.HTTPClient)
+	work, cancel := context.WithCancel(context.Background())
+	return &Bot{
+		opts:    opts,
+		log:     opts.Logger.With(slog.String("platform", "teams")),
+		auth:    newVerifier(opts.AppID, opts.OpenIDMetadataURL, opts.HTTPClient, opts.Now),
+		tokens:  creds.TokenSource(tokenCtx),
+		builds:  semaphore.NewWeighted(maxBuilds),
+		answers: semaphore.NewWeighted(maxAnswers),
+		work:    work,
+		cancel:  cancel,
+	}, nil
+}
+
+// spawn runs f in a goroutine the Bot owns, once sem has room. It reports
+// false when the Bot is closed and f will not run.
+func (b *Bot) spawn(sem *semaphore.Weighted, f func(ctx context.Context)) bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.closed {
+		return false
+	}
+	b.wg.Go(func() {
+		if err := sem.Acquire(b.work, 1); err != nil {
+			return // cancelled by Close before it started
+		}
+		defer sem.Release(1)
+		f(b.work)
+	})
+	return true
+}
+
+// Close stops accepting activities (later ones get 503, which Bot Framework
+// retries) and waits for the work in flight; when ctx ends first, it cancels
+// that work, waits for it to stop and returns ctx's error.
+func (b *Bot) Close(ctx context.Context) error {
+	b.mu.Lock()
+	b.closed = true
+	b.mu.Unlock()
+	done := make(chan struct{})
+	go func() {
+		b.wg.Wait()
+		close(done)
+	}()
+	select {
+	case <-done:
+		b.cancel()
+		return nil
+	case <-ctx.Done():
+	}
+	b.log.Warn("stopping: cancelling unfinished work")
+	b.cancel()
+	<-done
+	return ctx.Err()
+}
+
+// authorize adds the outbound Bearer token, fetched once and reused until
+// it is about to expire.
+func (b *Bot) authorize(req *http.Request) error {
+	tok, err := b.tokens.Token()
+	if err != nil {
+		return fmt.Errorf("get a Bot Framework token from %s (check teams.app_id, teams.app_password and teams.tenant_id): %w",
+			b.opts.TokenURL, err)
+	}
+	tok.SetAuthHeader(req)
+	return nil
+}
+
+// connector calls the Connector REST API at serviceURL.
+func (b *Bot) connector(ctx context.Context, serviceURL, path string, body, out any) error {
+	return sendJSON(ctx, b.opts.HTTPClient, http.MethodPost, strings.TrimSuffix(serviceURL, "/")+"/"+path, body, b.authorize, out)
+}

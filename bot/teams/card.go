@@ -1,0 +1,287 @@
+package teams
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"net/url"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/briefing-bot/briefing"
+)
+
+// Sizes that keep a card inside Teams' limits: Workflows webhooks take 28 KB
+// and bot messages 40 KB, so one card built for 28 KB goes both ways.
+// maxCardBytes leaves room for the envelope around the card.
+const (
+	maxCardBytes     = 27 * 1024
+	maxHeadlineRunes = 200
+	maxBulletRunes   = 500
+	// maxSourceLinks bounds one paragraph's or answer's citations, so that
+	// a paragraph citing hundreds of URLs cannot crowd out the others.
+	maxSourceLinks = 20
+)
+
+// ContentTypeAdaptiveCard is an Adaptive Card attachment's content type.
+const ContentTypeAdaptiveCard = "application/vnd.microsoft.card.adaptive"
+
+const followUpHint = "Mention me in a reply to this thread to ask a follow-up."
+
+// Card renders a briefing as an Adaptive Card (version 1.5): the headline,
+// the bullets, one text block per paragraph with its sources as links, and a
+// footer. Every piece of content is escaped (see EscapeMarkdown) and the only
+// links are the briefing's own article URLs. Paragraphs that would take the
+// card over maxCardBytes are left out, and the footer says how many.
+func Card(br *briefing.Briefing) map[string]any {
+	body := []any{textBlock(headlineText(br), map[string]any{"size": "Large", "weight": "Bolder", "style": "heading"})}
+	if bullets := bulletText(br.Bullets); bullets != "" {
+		body = append(body, textBlock(bullets, nil))
+	}
+	footer := func(left int) []any {
+		hint := followUpHint
+		if left > 0 {
+			hint += fmt.Sprintf(" Paragraphs left out to fit one card: %d; ask in the thread.", left)
+		}
+		return []any{
+			textBlock(contextLine(br), map[string]any{"size": "Small", "isSubtle": true, "separator": true}),
+			textBlock(hint, map[string]any{"size": "Small", "isSubtle": true}),
+		}
+	}
+	// The card's size grows by each block's JSON and a comma; the footer
+	// is sized for the longest note it may carry.
+	size := jsonSize(cardOf(append(body, footer(len(br.Paragraphs))...)))
+	kept := 0
+	for _, p := range br.Paragraphs {
+		text := paragraphText(br, p)
+		if text == "" {
+			continue
+		}
+		block := textBlock(text, map[string]any{"spacing": "Medium"})
+		if size += jsonSize(block) + 1; size > maxCardBytes {
+			break
+		}
+		body = append(body, block)
+		kept++
+	}
+	return cardOf(append(body, footer(countParagraphs(br)-kept)...))
+}
+
+func cardOf(body []any) map[string]any {
+	return map[string]any{
+		"type":    "AdaptiveCard",
+		"$schema": "http://adaptivecards.io/schemas/adaptive-card.json",
+		"version": "1.5",
+		"body":    body,
+		"msteams": map[string]any{"width": "Full"},
+	}
+}
+
+// Attachment wraps an Adaptive Card as a message attachment.
+func Attachment(card map[string]any) map[string]any {
+	return map[string]any{"contentType": ContentTypeAdaptiveCard, "content": card}
+}
+
+func textBlock(text string, props map[string]any) map[string]any {
+	block := map[string]any{"type": "TextBlock", "text": text, "wrap": true}
+	for k, v := range props {
+		block[k] = v
+	}
+	return block
+}
+
+func countParagraphs(br *briefing.Briefing) int {
+	n := 0
+	for _, p := range br.Paragraphs {
+		if strings.TrimSpace(p.Text) != "" {
+			n++
+		}
+	}
+	return n
+}
+
+// jsonSize is the size of v as encodeJSON writes it.
+func jsonSize(v any) int {
+	b, err := encodeJSON(v)
+	if err != nil {
+		return 0
+	}
+	return len(b)
+}
+
+// encodeJSON marshals without HTML escaping: "<" stays one byte, which
+// keeps size checks honest, and the receiver reads JSON either way.
+func encodeJSON(v any) ([]byte, error) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
+}
+
+func headlineText(br *briefing.Briefing) string {
+	headline := strings.TrimSpace(br.Headline)
+	if headline == "" {
+		headline = topicName(briefing.Topic{ID: br.Topic, Name: br.TopicName}) + " briefing"
+	}
+	return EscapeMarkdown(truncate(headline, maxHeadlineRunes))
+}
+
+func bulletText(bullets []string) string {
+	var lines []string
+	for _, b := range bullets {
+		if b = strings.TrimSpace(b); b != "" {
+			lines = append(lines, "- "+EscapeMarkdown(truncate(b, maxBulletRunes)))
+		}
+	}
+	return strings.Join(lines, "\n")
+}
+
+// paragraphText is a paragraph followed by its sources as links.
+func paragraphText(br *briefing.Briefing, p briefing.Paragraph) string {
+	text := strings.TrimSpace(p.Text)
+	if text == "" {
+		return ""
+	}
+	text = EscapeMarkdown(text)
+	if links := sourceLinks(br, p.Sources); len(links) > 0 {
+		text += " (" + strings.Join(links, ", ") + ")"
+	}
+	return text
+}
+
+// contextLine is "<date> <time> · N sources · <summarizer>". The date and
+// time are Adaptive Card functions, so every reader sees their own zone.
+func contextLine(br *briefing.Briefing) string {
+	at := br.GeneratedAt.UTC().Format(time.RFC3339)
+	when := fmt.Sprintf("{{DATE(%s, SHORT)}} {{TIME(%s)}}", at, at)
+	return strings.Join([]string{when, br.SourcesLabel(), EscapeMarkdown(br.SummarizerLabel())}, " · ")
+}
+
+// sourceLinks renders URLs as [domain](url) links, skipping repeats,
+// anything but absolute http(s) URLs and, when br has articles, URLs that
+// are none of them.
+func sourceLinks(br *briefing.Briefing, urls []string) []string {
+	var links []string
+	seen := map[string]bool{}
+	checked := br != nil && len(br.Stories) > 0
+	for _, u := range urls {
+		if seen[u] || len(links) == maxSourceLinks {
+			continue
+		}
+		seen[u] = true
+		if checked {
+			if _, ok := br.ArticleByURL(u); !ok {
+				continue
+			}
+		}
+		if l := link(u, sourceLabel(br, u)); l != "" {
+			links = append(links, l)
+		}
+	}
+	return links
+}
+
+// linkURL keeps a URL whole inside (…): the characters that would end the
+// destination or open markup are percent-encoded.
+var linkURL = strings.NewReplacer("(", "%28", ")", "%29", " ", "%20", "<", "%3C", ">", "%3E", "\n", "%0A", "\r", "%0D")
+
+// link renders [label](url), or "" for anything but an absolute http(s) URL.
+func link(rawURL, label string) string {
+	u, err := url.Parse(rawURL)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return ""
+	}
+	if label == "" {
+		label = u.Hostname()
+	}
+	return "[" + EscapeMarkdown(label) + "](" + linkURL.Replace(rawURL) + ")"
+}
+
+// sourceLabel is what a citation shows: the article's publisher domain when
+// br has the article, else the URL's host without "www.".
+func sourceLabel(br *briefing.Briefing, rawURL string) string {
+	if br != nil {
+		if a, ok := br.ArticleByURL(rawURL); ok && a.Source != "" {
+			return a.Source
+		}
+	}
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		return ""
+	}
+	return strings.TrimPrefix(u.Hostname(), "www.")
+}
+
+// markdownSpecial are the characters that start markup in a TextBlock
+// (emphasis, links, code, HTML such as <at>, entities) or a mention-like
+// "@channel"; each is shown literally when preceded by a backslash.
+const markdownSpecial = "\\`*_[]()<>~|@&#{}"
+
+// EscapeMarkdown makes untrusted text render as itself in an Adaptive Card
+// TextBlock or a markdown message: markup characters are backslash-escaped,
+// so that no emphasis, link, <at> mention or HTML can come from content, and
+// line starts that would make a list or heading are neutralised.
+func EscapeMarkdown(s string) string {
+	var sb strings.Builder
+	lineStart := true
+	for i, r := range s {
+		switch {
+		case strings.ContainsRune(markdownSpecial, r):
+			sb.WriteByte('\\')
+		case lineStart && (r == '-' || r == '+' || r == '='):
+			sb.WriteByte('\\')
+		case (r == '.' || r == ')') && orderedMarker(s[:i]):
+			sb.WriteByte('\\')
+		}
+		sb.WriteRune(r)
+		if r == '\n' {
+			lineStart = true
+		} else if r != ' ' && r != '\t' {
+			lineStart = false
+		}
+	}
+	return sb.String()
+}
+
+// orderedMarker reports whether the current line of before, the text ahead
+// of a "." or ")", is only digits: "1." would start a numbered list.
+func orderedMarker(before string) bool {
+	line := strings.TrimLeft(before[strings.LastIndexByte(before, '\n')+1:], " \t")
+	if line == "" {
+		return false
+	}
+	for _, r := range line {
+		if r < '0' || r > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// truncate shortens s to at most limit characters, ending with "…".
+func truncate(s string, limit int) string {
+	if utf8.RuneCountInString(s) <= limit {
+		return s
+	}
+	end := 0
+	for range limit - 1 {
+		_, size := utf8.DecodeRuneInString(s[end:])
+		end += size
+	}
+	cut := s[:end]
+	if i := strings.LastIndexByte(cut, ' '); i > end/2 {
+		cut = cut[:i]
+	}
+	return strings.TrimSpace(cut) + "…"
+}
+
+func topicName(t briefing.Topic) string {
+	if t.Name != "" {
+		return t.Name
+	}
+	return t.ID
+}
