@@ -349,6 +349,9 @@ func (cfg *Config) applyDefaults() {
 	if cfg.Server.Listen == "" {
 		cfg.Server.Listen = defaultListen
 	}
+	if cfg.Teams.AppID != "" && cfg.Teams.Listen == "" {
+		cfg.Teams.Listen = defaultTeamsListen
+	}
 	if cfg.Slack.AppName == "" {
 		cfg.Slack.AppName = "Briefing"
 	}
@@ -470,6 +473,11 @@ func (cfg *Config) validate(lines map[string]int) []Problem {
 		if s.SlackChannel == "" && s.TeamsChannel == "" && s.TeamsWebhook == "" {
 			add(p, "names no destination: set slack_channel (or teams_channel / teams_webhook)")
 		}
+		if s.TeamsChannel != "" {
+			if msg := checkHTTPURL(s.TeamsServiceURL); msg != "" {
+				add(p+".teams_service_url", "is required with teams_channel: the serviceUrl of the team's conversations (%s)", msg)
+			}
+		}
 		if s.TeamsWebhook != "" {
 			if msg := checkHTTPURL(s.TeamsWebhook); msg != "" {
 				add(p+".teams_webhook", "%s", msg)
@@ -536,6 +544,21 @@ func (cfg *Config) validate(lines map[string]int) []Problem {
 	if _, _, err := net.SplitHostPort(cfg.Server.Listen); err != nil {
 		add("server.listen", "%q is not a host:port address", cfg.Server.Listen)
 	}
+	if t := cfg.Teams; t.AppID != "" {
+		if t.AppPassword == "" {
+			add("teams.app_password", "is required with teams.app_id")
+		}
+		if t.TenantID == "" {
+			add("teams.tenant_id", "is required with teams.app_id: the bot's Entra tenant")
+		}
+		for _, u := range []struct{ path, url string }{{"teams.openid_metadata_url", t.OpenIDMetadataURL}, {"teams.token_url", t.TokenURL}} {
+			if u.url != "" {
+				if msg := checkHTTPURL(u.url); msg != "" {
+					add(u.path, "%s", msg)
+				}
+			}
+		}
+	}
 	if l := cfg.Teams.Listen; l != "" {
 		if _, _, err := net.SplitHostPort(l); err != nil {
 			add("teams.listen", "%q is not a host:port address", l)
@@ -581,13 +604,13 @@ func (cfg *Config) Warnings() []string {
 	usesSlack, usesTeams := false, false
 	for _, s := range cfg.Schedules {
 		usesSlack = usesSlack || s.SlackChannel != ""
-		usesTeams = usesTeams || s.TeamsChannel != "" || s.TeamsWebhook != ""
+		usesTeams = usesTeams || s.TeamsChannel != ""
 	}
 	if usesSlack && cfg.Slack.BotToken == "" {
 		w = append(w, "schedules post to Slack but slack.bot_token is empty: set SLACK_BOT_TOKEN before `briefing run`")
 	}
-	if usesTeams || cfg.Teams.AppID != "" {
-		w = append(w, "Teams settings are accepted but this version posts to Slack only; Teams destinations are skipped")
+	if usesTeams && cfg.Teams.AppID == "" {
+		w = append(w, "schedules post to Teams channels but teams.app_id is empty: set TEAMS_APP_ID before `briefing run`")
 	}
 	keyed := 0
 	for _, p := range cfg.LLM.Providers {

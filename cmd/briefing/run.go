@@ -18,6 +18,7 @@ import (
 	"github.com/briefing-bot/briefing/schedule"
 
 	slackbot "github.com/briefing-bot/briefing/bot/slack"
+	"github.com/briefing-bot/briefing/bot/teams"
 )
 
 // shutdownTimeout bounds a clean stop; the contract promises 10 s.
@@ -72,7 +73,28 @@ func serve(ctx context.Context, app *App) error {
 			return err
 		}
 	}
-	sched, err := newScheduler(app, bot)
+	var teamsBot *teams.Bot
+	var teamsSrv *http.Server
+	if cfg.Teams.AppID != "" {
+		if teamsBot, err = newTeamsBot(app); err != nil {
+			ln.Close()
+			return err
+		}
+		teamsLn, err := net.Listen("tcp", cfg.Teams.Listen)
+		if err != nil {
+			ln.Close()
+			return fmt.Errorf("teams.listen %s: %w", cfg.Teams.Listen, err)
+		}
+		teamsSrv = &http.Server{Handler: teamsBot.Handler(), ReadHeaderTimeout: 5 * time.Second}
+		defer teamsLn.Close()
+		go func() {
+			if err := teamsSrv.Serve(teamsLn); !errors.Is(err, http.ErrServerClosed) {
+				log.Error("teams endpoint", slog.Any("error", err))
+			}
+		}()
+		log.Info("teams endpoint listening", slog.String("listen", teamsLn.Addr().String()))
+	}
+	sched, err := newScheduler(app, bot, teamsBot)
 	if err != nil {
 		ln.Close()
 		return err
@@ -98,7 +120,7 @@ func serve(ctx context.Context, app *App) error {
 		g.Go(func() error { return bot.Run(gctx) })
 	}
 	log.Info("briefing is running", slog.String("listen", ln.Addr().String()),
-		slog.Bool("slack", bot != nil), slog.Int("topics", len(cfg.Topics)), slog.Int("schedules", len(cfg.Schedules)))
+		slog.Bool("slack", bot != nil), slog.Bool("teams", teamsBot != nil), slog.Int("topics", len(cfg.Topics)), slog.Int("schedules", len(cfg.Schedules)))
 
 	<-gctx.Done()
 	log.Info("shutting down")
@@ -109,6 +131,15 @@ func serve(ctx context.Context, app *App) error {
 	}
 	if err := srv.Shutdown(stopCtx); err != nil {
 		log.Warn("health server shutdown", slog.Any("error", err))
+	}
+	if teamsSrv != nil {
+		// Stop taking activities, then let the ones taken finish.
+		if err := teamsSrv.Shutdown(stopCtx); err != nil {
+			log.Warn("teams endpoint shutdown", slog.Any("error", err))
+		}
+		if err := teamsBot.Close(stopCtx); err != nil {
+			log.Warn("teams work did not finish in time", slog.Any("error", err))
+		}
 	}
 	err = g.Wait()
 	if ctx.Err() != nil && (err == nil || errors.Is(err, context.Canceled)) {
@@ -160,11 +191,21 @@ func newSlackBot(app *App) (*slackbot.Bot, error) {
 	return slackbot.New(opts)
 }
 
-func newScheduler(app *App, bot *slackbot.Bot) (*schedule.Scheduler, error) {
-	poster := slackPoster{bot: bot, channels: map[string]string{}}
+func newTeamsBot(app *App) (*teams.Bot, error) {
+	t := app.Config.Teams
+	return teams.New(teams.Options{
+		AppID: t.AppID, AppPassword: t.AppPassword, TenantID: t.TenantID,
+		OpenIDMetadataURL: t.OpenIDMetadataURL, TokenURL: t.TokenURL,
+		Service: app.Engine, Threads: app.Store, Events: app.Store,
+		Logger: app.Logger, Metrics: app.Metrics,
+	})
+}
+
+func newScheduler(app *App, slackBot *slackbot.Bot, teamsBot *teams.Bot) (*schedule.Scheduler, error) {
+	p := poster{slack: slackBot, teams: teamsBot, targets: map[string]ScheduleConfig{}, log: app.Logger}
 	var schedules []schedule.Schedule
 	for _, s := range app.Config.Schedules {
-		if s.SlackChannel == "" || bot == nil {
+		if !p.canPost(s) {
 			app.Logger.Warn("schedule has no destination this process can post to; skipped", slog.String("schedule", s.ID))
 			continue
 		}
@@ -172,31 +213,72 @@ func newScheduler(app *App, bot *slackbot.Bot) (*schedule.Scheduler, error) {
 		if err != nil {
 			return nil, fmt.Errorf("schedule %s: %w", s.ID, err)
 		}
-		poster.channels[s.ID] = s.SlackChannel
+		p.targets[s.ID] = s
 		schedules = append(schedules, schedule.Schedule{ID: s.ID, Topic: s.Topic, Spec: s.Cron,
 			Location: loc, Grace: s.Grace.D(), Audience: s.Audience})
 	}
 	return schedule.New(schedule.Options{Schedules: schedules, Service: app.Engine, Ledger: app.Store,
-		Poster: poster, Logger: app.Logger})
+		Poster: p, Logger: app.Logger})
 }
 
-// slackPoster posts scheduled briefings to each schedule's Slack channel.
-type slackPoster struct {
-	bot      *slackbot.Bot
-	channels map[string]string
+// poster delivers a scheduled briefing to each destination of its
+// schedule: a Slack channel, a Teams channel, a Teams Workflows webhook.
+type poster struct {
+	slack   *slackbot.Bot
+	teams   *teams.Bot
+	targets map[string]ScheduleConfig
+	log     *slog.Logger
 }
 
-func (p slackPoster) Post(ctx context.Context, s schedule.Schedule, slot briefing.Slot, b *briefing.Briefing) (string, string, error) {
-	ch := p.channels[s.ID]
-	ts, err := p.bot.PostBriefing(ctx, ch, b, slot.Key)
-	return ch, ts, err
+func (p poster) canPost(s ScheduleConfig) bool {
+	return (s.SlackChannel != "" && p.slack != nil) || (s.TeamsChannel != "" && p.teams != nil) || s.TeamsWebhook != ""
 }
 
-func (p slackPoster) FindPosted(ctx context.Context, s schedule.Schedule, slot briefing.Slot) (string, string, bool, error) {
-	ch := p.channels[s.ID]
+// Post tries every destination. One that worked makes the slot posted: a
+// retry would repeat it there; the ones that failed are logged.
+func (p poster) Post(ctx context.Context, s schedule.Schedule, slot briefing.Slot, b *briefing.Briefing) (string, string, error) {
+	t := p.targets[s.ID]
+	var where, id string
+	var errs []error
+	deliver := func(dest string, post func() (string, error)) {
+		ref, err := post()
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", dest, err))
+		} else if where == "" {
+			where, id = dest, ref
+		}
+	}
+	if t.SlackChannel != "" && p.slack != nil {
+		deliver(t.SlackChannel, func() (string, error) { return p.slack.PostBriefing(ctx, t.SlackChannel, b, slot.Key) })
+	}
+	if t.TeamsChannel != "" && p.teams != nil {
+		deliver("teams:"+t.TeamsChannel, func() (string, error) {
+			return p.teams.PostBriefing(ctx, t.TeamsServiceURL, t.TeamsChannel, b)
+		})
+	}
+	if t.TeamsWebhook != "" {
+		deliver("teams-webhook", func() (string, error) { return "", teams.PostWebhook(ctx, nil, t.TeamsWebhook, b) })
+	}
+	if where == "" {
+		return "", "", errors.Join(errs...)
+	}
+	for _, err := range errs {
+		p.log.Error("scheduled briefing missed a destination", slog.String("slot", slot.Key), slog.Any("error", err))
+	}
+	return where, id, nil
+}
+
+// FindPosted looks for an earlier post of the slot in Slack, whose message
+// metadata carries the slot key. Teams keeps no such mark, so a
+// Teams-only slot claimed before a crash is posted again within grace.
+func (p poster) FindPosted(ctx context.Context, s schedule.Schedule, slot briefing.Slot) (string, string, bool, error) {
+	ch := p.targets[s.ID].SlackChannel
+	if ch == "" || p.slack == nil {
+		return "", "", false, nil
+	}
 	// The post happens at or after the slot time; a minute's margin covers
 	// clock skew between this host and Slack.
-	ts, found, err := p.bot.FindPosted(ctx, ch, slot.Key, slot.Time.Add(-time.Minute))
+	ts, found, err := p.slack.FindPosted(ctx, ch, slot.Key, slot.Time.Add(-time.Minute))
 	return ch, ts, found, err
 }
 
