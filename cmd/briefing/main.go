@@ -68,7 +68,7 @@ type Env struct {
 
 // Main runs the command line and returns the exit code: 0 success,
 // 1 runtime failure, 2 bad usage or bad config.
-func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+func Main(ctx context.Context, args []string, stdout, stderr io.Writer) (code int) {
 	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
 		printUsage(stderr)
 		if len(args) == 0 {
@@ -109,6 +109,15 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		env.Logger, err = newLogger(stderr, env.LogLevel, env.LogFormat)
 	}
 	if err == nil {
+		defer func() {
+			// A bug must still end in one sentence, not a stack trace; the
+			// stack goes to the debug log.
+			if r := recover(); r != nil {
+				env.Logger.Debug("panic", slog.Any("panic", r), slog.String("stack", string(debug.Stack())))
+				fmt.Fprintf(stderr, "briefing %s: internal error: %v (run with --log-level debug for details)\n", cmd.name, r)
+				code = 1
+			}
+		}()
 		err = run(ctx, env, positional)
 	}
 	return exitCode(stderr, cmd.name, err)
