@@ -35,7 +35,9 @@ server: {listen: %q}
 		strings.Join(demoCloudFeeds(t, dir), ", "), faketeams.DefaultChannel, fake.ServiceURL(), fake.WebhookURL(), freeAddr(t)))
 
 	startDaemon(t, configPath)
-	fake.WaitActivities(t, 1, func(p faketeams.Posted) bool { return p.Kind == "conversation" && p.ChannelID == faketeams.DefaultChannel })
+	fake.WaitActivities(t, 1, func(p faketeams.Posted) bool {
+		return p.Kind == "conversation" && p.ChannelID == faketeams.DefaultChannel
+	})
 	fake.WaitActivities(t, 1, func(p faketeams.Posted) bool { return p.Kind == "webhook" })
 
 	botURL := "http://" + listen + "/api/messages"
