@@ -260,7 +260,7 @@ func (c *Collector) refresh(ctx context.Context, st briefing.FeedStore, job *fee
 			feed.Articles[i].Topics = slices.Clone(job.topics)
 		}
 		if job.fullText {
-			c.fillFullText(ctx, feed.Articles, pages)
+			c.fillFullText(ctx, st, feed.Articles, pages)
 		}
 		n, err := st.PutArticles(feed.Articles)
 		if err != nil {

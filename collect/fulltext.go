@@ -8,51 +8,75 @@ import (
 	"log/slog"
 	"mime"
 	"net/url"
-	"sync"
 	"unicode/utf8"
 
 	readability "codeberg.org/readeck/go-readability/v2"
 	"github.com/briefing-bot/briefing"
 	"golang.org/x/net/html/charset"
+	"golang.org/x/sync/errgroup"
 )
 
 // fullTextThreshold is the feed text length, in characters, below which
 // the text is taken for a teaser worth replacing with the page's own.
 const fullTextThreshold = 500
 
-// fillFullText replaces the teaser text of articles with the main text of
-// their pages. The FeedStore cannot tell which articles it already holds,
-// so rather than fetch every item's page whenever the feed changes, only
-// articles whose feed text is shorter than fullTextThreshold are fetched,
-// before PutArticles; an article stored earlier may thus be fetched again
-// when its feed changes. pages bounds the page fetches of a whole Collect.
-// A page that fails is logged and the article keeps its feed text.
-func (c *Collector) fillFullText(ctx context.Context, articles []briefing.Article, pages chan struct{}) {
-	var wg sync.WaitGroup
+// pagesPerFeed bounds the page fetches of one feed in flight, within the
+// run's bound: a feed's pages mostly live on one host, which should not
+// see the whole run's concurrency at once.
+const pagesPerFeed = 2
+
+// fillFullText replaces the teaser text of new articles with the main text
+// of their pages. Only articles whose feed text is shorter than
+// fullTextThreshold are fetched, and only those the store does not hold
+// yet, when it can tell (see storedArticle): a stored article keeps its
+// stored text anyway, so fetching its page again would only cost the
+// publisher. pages bounds the page fetches of a whole Collect. A page that
+// fails is logged and the article keeps its feed text.
+func (c *Collector) fillFullText(ctx context.Context, st briefing.FeedStore, articles []briefing.Article, pages chan struct{}) {
+	var g errgroup.Group
+	g.SetLimit(pagesPerFeed)
 	for i := range articles {
 		art := &articles[i]
-		if art.URL == "" || utf8.RuneCountInString(art.Text) >= fullTextThreshold {
+		if art.URL == "" || utf8.RuneCountInString(art.Text) >= fullTextThreshold || storedArticle(st, art.ID) {
 			continue
 		}
-		wg.Go(func() {
+		if ctx.Err() != nil {
+			break
+		}
+		g.Go(func() error {
 			select {
 			case pages <- struct{}{}:
 			case <-ctx.Done():
-				return
+				return nil
 			}
 			defer func() { <-pages }()
 			text, err := c.pageText(ctx, art.URL)
 			if err != nil {
 				c.log.Warn("full text not fetched", slog.String("article_url", art.URL),
 					slog.String("feed_url", art.FeedURL), slog.Any("error", err))
-				return
+				return nil
 			}
 			if utf8.RuneCountInString(text) > utf8.RuneCountInString(art.Text) {
 				art.Text = text
 			}
+			return nil
 		})
 	}
-	wg.Wait()
+	_ = g.Wait() // the goroutines report failures in the log, never here
+}
+
+// storedArticle reports whether st holds the article with that id, when
+// st can look articles up (the store can; briefing.FeedStore asks only
+// for what every collector needs).
+func storedArticle(st briefing.FeedStore, id string) bool {
+	articles, ok := st.(interface {
+		Article(id string) (briefing.Article, error)
+	})
+	if !ok {
+		return false
+	}
+	_, err := articles.Article(id)
+	return err == nil
 }
 
 // pageText fetches an article's page and extracts its main text.
@@ -83,5 +107,5 @@ func (c *Collector) pageText(ctx context.Context, pageURL string) (string, error
 	if err := article.RenderHTML(&rendered); err != nil {
 		return "", fmt.Errorf("render text: %w", err)
 	}
-	return PlainText(rendered.String()), nil
+	return clipText(PlainText(rendered.String()), maxTextBytes), nil
 }

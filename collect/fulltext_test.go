@@ -3,12 +3,15 @@ package collect_test
 import (
 	"fmt"
 	"net/http"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/briefing-bot/briefing"
 	"github.com/briefing-bot/briefing/collect"
+	"github.com/briefing-bot/briefing/store"
 )
 
 // articlePage is a news page: navigation, a script and a footer around
@@ -108,5 +111,34 @@ func TestCollectFullText(t *testing.T) {
 				t.Errorf("a long feed text had its page fetched %d times", got)
 			}
 		})
+	}
+}
+
+// TestCollectFullTextOnlyForNewArticles collects a changed feed twice into
+// a real store: the page of an article stored the first time is not
+// fetched again.
+func TestCollectFullTextOnlyForNewArticles(t *testing.T) {
+	feedURL, pageRequests := fullTextServer(t, 200, "text/html; charset=utf-8")
+	db, err := store.Open(filepath.Join(t.TempDir(), "briefing.db"), store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = db.Close() })
+	tp := briefing.Topic{ID: "economy", Feeds: []string{feedURL}, FullText: true}
+	c := newCollector(collect.Options{})
+
+	wantStatus(t, only(t, collectOK(t, c, db, tp)), collect.StatusNew, "")
+	wantStatus(t, only(t, collectOK(t, c, db, tp)), collect.StatusUnchanged, "")
+	if got := pageRequests("/short"); got != 1 {
+		t.Errorf("the stored article's page was fetched %d times, want once", got)
+	}
+	arts, err := db.TopicArticles("economy", time.Time{}, testNow.Add(time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, a := range arts {
+		if strings.HasSuffix(a.URL, "/short") && !strings.Contains(a.Text, "Policymakers voted") {
+			t.Errorf("stored text %q, want the page's", a.Text)
+		}
 	}
 }

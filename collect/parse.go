@@ -32,6 +32,14 @@ const futureSlack = time.Hour
 // (a micro-post in a JSON Feed, say).
 const derivedTitleRunes = 100
 
+// Bounds on an article's text and title, in bytes. Summaries read only an
+// article's lead, and feeds and pages are untrusted: unbounded, one item
+// could bloat the store and every briefing that cites it.
+const (
+	maxTextBytes  = 64 << 10
+	maxTitleBytes = 1 << 10
+)
+
 // Feed is one parsed feed: its title and its items as articles. Articles
 // carry no topics yet; the collector adds them.
 type Feed struct {
@@ -271,6 +279,7 @@ func article(item *gofeed.Item, base *url.URL, feedURL string, now time.Time) (b
 	if title == "" {
 		title = titleFromText(text)
 	}
+	title, text = clipText(title, maxTitleBytes), clipText(text, maxTextBytes)
 	guidOrTitle := strings.TrimSpace(item.GUID)
 	if guidOrTitle == "" {
 		guidOrTitle = title
@@ -333,6 +342,24 @@ func titleFromText(text string) string {
 		cut = cut[:i]
 	}
 	return strings.TrimRight(cut, " ,;:.-") + "…"
+}
+
+// clipText shortens text to at most limit bytes, at the last paragraph
+// break, else the last space, in the second half of the limit.
+func clipText(text string, limit int) string {
+	if len(text) <= limit {
+		return text
+	}
+	cut := limit
+	for cut > 0 && !utf8.RuneStart(text[cut]) {
+		cut--
+	}
+	if i := strings.LastIndex(text[:cut], "\n\n"); i > cut/2 {
+		cut = i
+	} else if i := strings.LastIndexAny(text[:cut], " \n"); i > cut/2 {
+		cut = i
+	}
+	return strings.TrimSpace(text[:cut])
 }
 
 // parseBase parses an absolute http(s) URL to resolve links against, or

@@ -306,6 +306,27 @@ func TestParseUntitledJSONItem(t *testing.T) {
 	}
 }
 
+func TestParseBoundsText(t *testing.T) {
+	paragraph := "<p>" + strings.Repeat("Another sentence of a very long article. ", 50) + "</p>"
+	doc := `<?xml version="1.0"?><rss version="2.0"><channel><title>Long</title><item>` +
+		`<title>` + strings.Repeat("Title ", 1000) + `</title><link>https://long.example/1</link>` +
+		`<description><![CDATA[` + strings.Repeat(paragraph, 200) + `]]></description></item></channel></rss>`
+	feed := mustParse(t, []byte(doc), "https://long.example/feed.xml", "application/rss+xml")
+	if len(feed.Articles) != 1 {
+		t.Fatalf("got %d articles, want 1", len(feed.Articles))
+	}
+	a := feed.Articles[0]
+	if len(a.Text) > 64<<10 || len(a.Text) < 32<<10 {
+		t.Errorf("text of %d bytes, want it cut to at most 64 KiB", len(a.Text))
+	}
+	if !strings.HasSuffix(a.Text, "long article.") {
+		t.Errorf("text ends %q, want a whole paragraph", a.Text[len(a.Text)-40:])
+	}
+	if len(a.Title) > 1<<10 || !strings.HasSuffix(a.Title, "Title") {
+		t.Errorf("title of %d bytes ending %q, want at most 1 KiB cut at a word", len(a.Title), a.Title[len(a.Title)-10:])
+	}
+}
+
 func TestParseRejects(t *testing.T) {
 	tests := map[string]struct {
 		body    string

@@ -200,13 +200,23 @@ func Answer(w io.Writer, a briefing.Answer) error {
 // citations resolves a briefing's paragraph sources to its articles and
 // numbers them in order of first citation.
 type citations struct {
-	b     *briefing.Briefing
+	// byURL holds the briefing's articles, looked up once for every
+	// citation: a briefing of all the stories in a window can cite
+	// thousands of articles.
+	byURL map[string]briefing.Article
 	index map[string]int
 	order []briefing.Article
 }
 
 func newCitations(b *briefing.Briefing) *citations {
-	c := &citations{b: b, index: map[string]int{}}
+	c := &citations{byURL: map[string]briefing.Article{}, index: map[string]int{}}
+	for _, s := range b.Stories {
+		for _, a := range s.Articles {
+			if _, dup := c.byURL[a.URL]; !dup {
+				c.byURL[a.URL] = a
+			}
+		}
+	}
 	for _, p := range b.Paragraphs {
 		c.number(p.Sources)
 	}
@@ -221,7 +231,7 @@ func (c *citations) number(urls []string) []int {
 	for _, u := range urls {
 		n, ok := c.index[u]
 		if !ok {
-			a, found := c.b.ArticleByURL(u)
+			a, found := c.byURL[u]
 			if !found {
 				continue
 			}

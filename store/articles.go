@@ -132,26 +132,57 @@ func (db *DB) CountArticles() (int, error) {
 	return n, err
 }
 
-// Prune deletes the articles published before now minus the retention, with
-// their index entries and the memory of having told them, and the schedule
-// slots older than that except each schedule's newest. It returns how many
-// articles it deleted.
+// pruneBatch bounds the articles one pruning transaction deletes: the
+// first prune of a large store would otherwise hold every page it dirties
+// in memory and keep writers waiting until it is done. Each batch deletes
+// its articles with everything that refers to them, so a crash between
+// batches leaves a consistent file.
+const pruneBatch = 1000
+
+// Prune deletes what is older than now minus the retention: the articles
+// published before it, with their index entries and the memory of having
+// told them; the schedule slots and briefings before it, except each
+// schedule's and topic's newest; the threads whose briefing is gone and
+// that had no turn since; and the cache entries written before it. It
+// returns how many articles it deleted.
 func (db *DB) Prune(now time.Time) (int, error) {
 	cutoff := now.Add(-db.retention)
-	var articles, slots int
-	err := db.bolt.Update(func(tx *bolt.Tx) error {
-		var err error
-		if articles, err = articleBuckets(tx).deleteBefore(cutoff); err != nil {
+	var articles, slots, briefings, threads, cached int
+	for {
+		var n int
+		err := db.bolt.Update(func(tx *bolt.Tx) (err error) {
+			n, err = articleBuckets(tx).deleteBefore(cutoff, pruneBatch)
+			return err
+		})
+		articles += n
+		if err != nil {
+			return articles, fmt.Errorf("prune store before %s: %w", cutoff.Format(time.RFC3339), err)
+		}
+		if n < pruneBatch {
+			break
+		}
+	}
+	err := db.bolt.Update(func(tx *bolt.Tx) (err error) {
+		if slots, err = deleteSlotsBefore(tx, cutoff); err != nil {
 			return err
 		}
-		slots, err = deleteSlotsBefore(tx, cutoff)
+		// Briefings go before threads: a thread is kept while its
+		// briefing is.
+		if briefings, err = deleteBriefingsBefore(tx, cutoff); err != nil {
+			return err
+		}
+		if threads, err = deleteThreadsBefore(tx, cutoff); err != nil {
+			return err
+		}
+		cached, err = deleteCacheBefore(tx, cutoff)
 		return err
 	})
 	if err != nil {
-		return 0, fmt.Errorf("prune store before %s: %w", cutoff.Format(time.RFC3339), err)
+		return articles, fmt.Errorf("prune store before %s: %w", cutoff.Format(time.RFC3339), err)
 	}
-	db.log.Info("store pruned", slog.Time("cutoff", cutoff),
-		slog.Int("articles", articles), slog.Int("slots", slots))
+	db.log.Info("store pruned", slog.Time("cutoff", cutoff), slog.Int("articles", articles),
+		slog.Int("slots", slots), slog.Int("briefings", briefings), slog.Int("threads", threads),
+		slog.Int("cache_entries", cached))
 	return articles, nil
 }
 
@@ -251,10 +282,11 @@ func (s articleTx) index(a briefing.Article, topics []string) error {
 	return nil
 }
 
-// deleteBefore deletes the articles published before cutoff and everything
-// that refers to them, and returns how many it deleted.
-func (s articleTx) deleteBefore(cutoff time.Time) (int, error) {
-	keys := keysBefore(s.published, timeKey(cutoff), 0)
+// deleteBefore deletes up to limit of the articles published before cutoff,
+// oldest first, and everything that refers to them, and returns how many
+// it deleted.
+func (s articleTx) deleteBefore(cutoff time.Time, limit int) (int, error) {
+	keys := keysBefore(s.published, timeKey(cutoff), limit)
 	for _, k := range keys {
 		if err := s.delete(string(k[timeKeyLen:])); err != nil {
 			return 0, err

@@ -104,6 +104,13 @@ func getBriefing(tx *bolt.Tx, id string) (*briefing.Briefing, error) {
 	return &b, nil
 }
 
+// deleteBriefingsBefore deletes the briefings generated before cutoff,
+// except each topic's newest, which follow-up questions about the topic
+// fall back on. It returns how many it deleted.
+func deleteBriefingsBefore(tx *bolt.Tx, cutoff time.Time) (int, error) {
+	return deleteIndexedBefore(tx.Bucket(bucketBriefings), tx.Bucket(bucketTopicBriefings), cutoff)
+}
+
 // RecordTold remembers every article of b's stories as told in b.Topic.
 // Call it when b is posted, never for a preview.
 func (db *DB) RecordTold(b *briefing.Briefing) error {

@@ -1,7 +1,6 @@
 package store
 
 import (
-	"bytes"
 	"fmt"
 	"time"
 
@@ -94,31 +93,5 @@ func (db *DB) LastSlot(schedule string) (briefing.Slot, bool, error) {
 // each schedule's newest, which LastSlot needs to find missed slots after a
 // long stop. It returns how many it deleted.
 func deleteSlotsBefore(tx *bolt.Tx, cutoff time.Time) (int, error) {
-	slots, bySchedule := tx.Bucket(bucketSlots), tx.Bucket(bucketScheduleSlots)
-	var schedules [][]byte
-	if err := bySchedule.ForEachBucket(func(name []byte) error {
-		schedules = append(schedules, bytes.Clone(name))
-		return nil
-	}); err != nil {
-		return 0, err
-	}
-	end := timeKey(cutoff)
-	var deleted int
-	for _, name := range schedules {
-		index := bySchedule.Bucket(name)
-		keys := keysBefore(index, end, 0)
-		if last, _ := index.Cursor().Last(); len(keys) > 0 && bytes.Equal(keys[len(keys)-1], last) {
-			keys = keys[:len(keys)-1]
-		}
-		for _, k := range keys {
-			if err := slots.Delete(k[timeKeyLen:]); err != nil {
-				return deleted, fmt.Errorf("slot %s: %w", k[timeKeyLen:], err)
-			}
-			if err := index.Delete(k); err != nil {
-				return deleted, fmt.Errorf("schedule %s index: %w", name, err)
-			}
-			deleted++
-		}
-	}
-	return deleted, nil
+	return deleteIndexedBefore(tx.Bucket(bucketSlots), tx.Bucket(bucketScheduleSlots), cutoff)
 }

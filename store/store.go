@@ -97,6 +97,15 @@ var migrations = []func(tx *bolt.Tx) error{
 			bucketTold, bucketCache, bucketSlots, bucketScheduleSlots, bucketThreads,
 			bucketEvents, bucketEventTimes)
 	},
+	// Cache entries now start with the time they were written, so that
+	// they can be pruned; the entries written before cannot be dated, and
+	// a cache loses nothing by being emptied.
+	func(tx *bolt.Tx) error {
+		if err := tx.DeleteBucket(bucketCache); err != nil {
+			return fmt.Errorf("empty bucket %s: %w", bucketCache, err)
+		}
+		return createBuckets(tx, bucketCache)
+	},
 }
 
 func createBuckets(tx *bolt.Tx, names ...[]byte) error {
@@ -301,4 +310,38 @@ func nested(parent *bolt.Bucket, name string) (*bolt.Bucket, error) {
 		return nil, fmt.Errorf("index bucket %q: %w", name, err)
 	}
 	return b, nil
+}
+
+// deleteIndexedBefore deletes the records of records that an index bucket
+// of nested buckets (one per topic or schedule, keyed timeKey+record key)
+// dates before cutoff, except the newest of each nested bucket: the last
+// briefing of a topic and the last slot of a schedule are needed however
+// old they are. It returns how many it deleted.
+func deleteIndexedBefore(records, index *bolt.Bucket, cutoff time.Time) (int, error) {
+	var names [][]byte
+	if err := index.ForEachBucket(func(name []byte) error {
+		names = append(names, bytes.Clone(name))
+		return nil
+	}); err != nil {
+		return 0, err
+	}
+	end := timeKey(cutoff)
+	var deleted int
+	for _, name := range names {
+		nested := index.Bucket(name)
+		keys := keysBefore(nested, end, 0)
+		if last, _ := nested.Cursor().Last(); len(keys) > 0 && bytes.Equal(keys[len(keys)-1], last) {
+			keys = keys[:len(keys)-1]
+		}
+		for _, k := range keys {
+			if err := records.Delete(k[timeKeyLen:]); err != nil {
+				return deleted, fmt.Errorf("delete %s: %w", k[timeKeyLen:], err)
+			}
+			if err := nested.Delete(k); err != nil {
+				return deleted, fmt.Errorf("%s index: %w", name, err)
+			}
+			deleted++
+		}
+	}
+	return deleted, nil
 }

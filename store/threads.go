@@ -2,6 +2,7 @@ package store
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"time"
 
@@ -39,6 +40,37 @@ func (db *DB) AppendTurn(key string, turn briefing.Turn) error {
 		return fmt.Errorf("append to thread %s: %w", key, err)
 	}
 	return nil
+}
+
+// deleteThreadsBefore deletes the threads whose briefing is no longer
+// stored and whose last turn, if any, came before cutoff: nobody can ask
+// about them any more. It returns how many it deleted.
+func deleteThreadsBefore(tx *bolt.Tx, cutoff time.Time) (int, error) {
+	threads, briefings := tx.Bucket(bucketThreads), tx.Bucket(bucketBriefings)
+	var stale [][]byte
+	err := threads.ForEach(func(k, v []byte) error {
+		var t briefing.Thread
+		if err := json.Unmarshal(v, &t); err != nil {
+			return fmt.Errorf("decode thread %s: %w", k, err)
+		}
+		if t.BriefingID != "" && briefings.Get([]byte(t.BriefingID)) != nil {
+			return nil
+		}
+		if n := len(t.Turns); n > 0 && !t.Turns[n-1].At.Before(cutoff) {
+			return nil
+		}
+		stale = append(stale, bytes.Clone(k))
+		return nil
+	})
+	if err != nil {
+		return 0, err
+	}
+	for _, k := range stale {
+		if err := threads.Delete(k); err != nil {
+			return 0, fmt.Errorf("delete thread %s: %w", k, err)
+		}
+	}
+	return len(stale), nil
 }
 
 // eventHorizon is how long a delivered event is remembered: Slack redelivers

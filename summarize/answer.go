@@ -37,6 +37,9 @@ const (
 	// minBodyTokens is the least article text worth sending; below it the
 	// title alone goes.
 	minBodyTokens = 50
+	// maxQuestionTokens bounds a question: a chat message may be a pasted
+	// page, which would crowd the sources out of the context.
+	maxQuestionTokens = 500
 )
 
 const answerSystemPrompt = `You answer follow-up questions in the chat thread of a news briefing.
@@ -125,7 +128,8 @@ func (a *Answerer) Answer(ctx context.Context, b *briefing.Briefing, q briefing.
 			}
 		}
 	}
-	query := q.Text
+	question := clipTokens(strings.TrimSpace(q.Text), maxQuestionTokens)
+	query := question
 	if n := len(q.History); n > 0 {
 		// A follow-up such as "why?" is about the previous question.
 		query += "\n" + q.History[n-1].Question
@@ -148,7 +152,7 @@ func (a *Answerer) Answer(ctx context.Context, b *briefing.Briefing, q briefing.
 		return extractiveAnswer(idx, query, articles, "No LLM is configured, so here are the passages of the sources that best match the question."), nil
 	}
 	req := briefing.CompletionRequest{
-		Messages:  answerMessages(briefingText, articles, trimHistory(q.History, cmp.Or(a.HistoryTokens, DefaultHistoryTokens)), q.Text),
+		Messages:  answerMessages(briefingText, articles, trimHistory(q.History, cmp.Or(a.HistoryTokens, DefaultHistoryTokens)), question),
 		MaxTokens: answerMaxTokens,
 	}
 	urlOf := map[string]string{}

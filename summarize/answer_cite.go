@@ -15,7 +15,9 @@ var (
 
 	markdownLink = regexp.MustCompile(`\[([^\]\n]*)\]\(\s*(https?://[^)\s]+)\s*\)`)
 	slackLink    = regexp.MustCompile(`<(https?://[^|>\s]+)(?:\|([^>]*))?>`)
-	bareURL      = regexp.MustCompile("https?://[^\\s<>()\\[\\]\"'`]+")
+	// bareURL stops at '|', which ends the URL of a Slack link: taking the
+	// label for part of the URL would make an allowed link look invented.
+	bareURL = regexp.MustCompile("https?://[^\\s<>()\\[\\]\"'`|]+")
 
 	spaceBeforePunct = regexp.MustCompile(`[ \t]+([.,;:!?])`)
 	repeatedSpace    = regexp.MustCompile(`[ \t]{2,}`)

@@ -111,6 +111,27 @@ func TestAnswerHistoryTrimmedToBudget(t *testing.T) {
 	}
 }
 
+func TestAnswerClipsALongQuestion(t *testing.T) {
+	srv := fakeopenai.New(t)
+	a := &summarize.Answerer{Completer: newTestPool(t, srv), Now: func() time.Time { return testNow }}
+	pasted := "What does this mean? " + strings.Repeat("pasted log line with nothing to say ", 2000)
+
+	if _, err := a.Answer(context.Background(), cloudBriefing(), briefing.Question{Text: pasted}, nil); err != nil {
+		t.Fatal(err)
+	}
+	prompt := lastUserMessage(t, srv.Requests()[0])
+	_, question, found := strings.Cut(prompt, "\nQuestion: ")
+	if !found || !strings.HasPrefix(question, "What does this mean?") {
+		t.Fatalf("the prompt lacks the question: %q", question)
+	}
+	if n := len(question); n > 4*600 {
+		t.Errorf("a %d-character question went into the prompt as %d characters", len(pasted), n)
+	}
+	if !strings.Contains(prompt, "<briefing>") {
+		t.Error("the briefing was crowded out of the prompt")
+	}
+}
+
 func TestAnswerFromTopicArticles(t *testing.T) {
 	db := openTestStore(t)
 	residency := cloudArticle("residency", "axios.com", "Data residency drives multi-cloud AI buying", 40,
