@@ -61,7 +61,7 @@ func (s *Scheduler) fire(ctx context.Context, sc Schedule, want briefing.Slot, l
 			return nil
 		}
 	}
-	b, err := s.service.Build(ctx, sc.Topic, briefing.BuildOptions{})
+	b, err := s.service.Build(ctx, sc.Topic, briefing.BuildOptions{Audience: sc.Audience})
 	if err != nil {
 		return fmt.Errorf("build %s briefing: %w", sc.Topic, err)
 	}

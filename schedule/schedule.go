@@ -54,7 +54,8 @@ type Schedule struct {
 	Location *time.Location
 	// Grace is how old a missed slot may be and still be posted on start;
 	// zero means DefaultGrace.
-	Grace    time.Duration
+	Grace time.Duration
+	// Audience overrides the topic's audience in this schedule's briefings.
 	Audience string
 }
 
@@ -176,11 +177,11 @@ func (s *Scheduler) scheduleLogger(sc Schedule) *slog.Logger {
 	return s.log.With(slog.String("schedule", sc.ID), slog.String("topic", sc.Topic))
 }
 
-// Start posts the slots missed while the program was down (synchronously:
-// they are handled when Start returns), then starts cron. A slot that
-// fails is logged and left claimed, for the next start to retry within
-// its grace; it does not stop Start. Jobs outlive ctx until Stop, so that
-// Stop can let a running post finish.
+// Start starts cron and posts the slots missed while the program was down
+// (synchronously: they are handled when Start returns). A slot that fails
+// is logged and left claimed, for the next start to retry within its
+// grace; it does not stop Start. Jobs outlive ctx until Stop, so that Stop
+// can let a running post finish.
 func (s *Scheduler) Start(ctx context.Context) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -190,9 +191,6 @@ func (s *Scheduler) Start(ctx context.Context) error {
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("start scheduler: %w", err)
 	}
-	for _, e := range s.entries {
-		s.catchUp(ctx, e)
-	}
 	// Every schedule carries its own zone (see parse), so the cron's
 	// location only matters for its log lines.
 	c := cron.New(cron.WithLocation(time.UTC), cron.WithLogger(cronLogger{s.log}))
@@ -200,8 +198,15 @@ func (s *Scheduler) Start(ctx context.Context) error {
 	for _, e := range s.entries {
 		c.Schedule(e.sched, s.cronJob(jobCtx, e))
 	}
+	// cron runs before the catch-up, which may take a minute building with
+	// an LLM: a slot due meanwhile is fired by cron instead of being lost
+	// (cron counts from its start and never looks back). A slot both reach
+	// is posted once, since Fire runs one slot once.
 	c.Start()
 	s.cron, s.cancelJobs = c, cancel
+	for _, e := range s.entries {
+		s.catchUp(ctx, e)
+	}
 	s.log.Info("scheduler started", slog.Int("schedules", len(s.entries)))
 	return nil
 }
@@ -281,17 +286,6 @@ func (s *Scheduler) Stop(ctx context.Context) error {
 	case <-ctx.Done():
 		return fmt.Errorf("stop scheduler: jobs still running: %w", ctx.Err())
 	}
-}
-
-// Next returns the schedule's first slot after t, and false for an
-// unknown schedule id.
-func (s *Scheduler) Next(id string, t time.Time) (time.Time, bool) {
-	e, ok := s.byID[id]
-	if !ok {
-		return time.Time{}, false
-	}
-	next := e.sched.Next(t)
-	return next, !next.IsZero()
 }
 
 // cronLogger passes robfig/cron's log lines to slog. cron reports every

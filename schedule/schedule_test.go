@@ -23,11 +23,13 @@ const waitTimeout = 10 * time.Second
 // fakeService stands for the engine: it builds numbered briefings for its
 // topics and records what it was asked.
 type fakeService struct {
-	mu       sync.Mutex
-	builds   int
-	marked   []string
-	buildErr error
-	panics   bool
+	mu     sync.Mutex
+	builds int
+	marked []string
+	// audiences holds each Build's BuildOptions.Audience.
+	audiences []string
+	buildErr  error
+	panics    bool
 	// release, when set, holds every Build until it is closed or its
 	// context is done; started gets a value as each Build begins.
 	release chan struct{}
@@ -50,7 +52,7 @@ func (f *fakeService) Topic(id string) (briefing.Topic, bool) {
 	return briefing.Topic{}, false
 }
 
-func (f *fakeService) Build(ctx context.Context, topicID string, _ briefing.BuildOptions) (*briefing.Briefing, error) {
+func (f *fakeService) Build(ctx context.Context, topicID string, opts briefing.BuildOptions) (*briefing.Briefing, error) {
 	if f.started != nil {
 		f.started <- struct{}{}
 	}
@@ -70,6 +72,7 @@ func (f *fakeService) Build(ctx context.Context, topicID string, _ briefing.Buil
 		return nil, f.buildErr
 	}
 	f.builds++
+	f.audiences = append(f.audiences, opts.Audience)
 	return &briefing.Briefing{ID: fmt.Sprintf("%s-%d", topicID, f.builds), Topic: topicID, Headline: "News"}, nil
 }
 
@@ -672,18 +675,62 @@ func TestNew_rejectsBadSchedules(t *testing.T) {
 	}
 }
 
-func TestNext(t *testing.T) {
-	newYork := mustLoad(t, "America/New_York")
+func TestFire_buildsForTheSchedulesAudience(t *testing.T) {
 	h := newHarness(t)
-	weekdays := schedule.Schedule{ID: "cloud-0", Topic: "cloud", Spec: "0 8 * * 1-5", Location: newYork}
-	s := h.scheduler(t, dailySlot, weekdays)
-
-	friday := time.Date(2026, 3, 6, 9, 0, 0, 0, newYork)
-	got, ok := s.Next("cloud-0", friday)
-	if want := time.Date(2026, 3, 9, 8, 0, 0, 0, newYork); !ok || !got.Equal(want) {
-		t.Errorf("Next after %s = %s, %v; want %s (Monday 08:00 New York, now summer time)", friday, got, ok, want)
+	sc := daily
+	sc.Audience = "platform team on AWS"
+	if err := h.scheduler(t, dailySlot).Fire(context.Background(), sc, dailySlot); err != nil {
+		t.Fatal(err)
 	}
-	if _, ok := s.Next("nope", friday); ok {
-		t.Error("Next of an unknown schedule reported a slot")
+	h.service.mu.Lock()
+	defer h.service.mu.Unlock()
+	if len(h.service.audiences) != 1 || h.service.audiences[0] != sc.Audience {
+		t.Errorf("built for audiences %q, want [%q]", h.service.audiences, sc.Audience)
+	}
+}
+
+// A slot that comes due while Start is still catching up (a build can take
+// a minute) is fired by cron, not lost.
+func TestStart_slotDueDuringCatchUpIsFired(t *testing.T) {
+	h := newHarness(t)
+	h.service.release, h.service.started = make(chan struct{}), make(chan struct{}, 16)
+	h.service.posted = make(chan string, 16)
+	every := schedule.Schedule{ID: "cloud-2", Topic: "cloud", Spec: "@every 1s", Grace: time.Hour}
+	s := h.scheduler(t, time.Time{}, every)
+	started := make(chan error, 1)
+	go func() { started <- s.Start(context.Background()) }()
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
+		defer cancel()
+		if err := s.Stop(ctx); err != nil {
+			t.Errorf("stop: %v", err)
+		}
+	})
+	<-h.service.started // the catch-up's build, held
+	select {
+	case <-h.service.started: // a later slot's build, from cron
+	case <-time.After(waitTimeout):
+		t.Fatalf("no slot fired while the catch-up was building; log:\n%s", h.log)
+	}
+	close(h.service.release)
+	if err := <-started; err != nil {
+		t.Fatal(err)
+	}
+	for range 2 { // both held builds were posted
+		select {
+		case <-h.service.posted:
+		case <-time.After(waitTimeout):
+			t.Fatalf("the held builds were not both posted; log:\n%s", h.log)
+		}
+	}
+	slots := map[string]bool{}
+	for _, p := range h.poster.posts() {
+		if slots[p.slotKey] {
+			t.Errorf("slot %s posted twice", p.slotKey)
+		}
+		slots[p.slotKey] = true
+	}
+	if len(slots) < 2 {
+		t.Errorf("posted slots %v, want the caught-up one and the one due during catch-up", slots)
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/slack-go/slack/slackutilsx"
 
 	"github.com/briefing-bot/briefing"
+	"github.com/briefing-bot/briefing/bot/internal/chat"
 )
 
 // Slack's limits for one message (protocol notes §4). maxMessageText stays
@@ -110,7 +111,7 @@ func mrkdwnSection(text string) *slack.SectionBlock {
 func headerText(br *briefing.Briefing) string {
 	headline := strings.TrimSpace(br.Headline)
 	if headline == "" {
-		headline = topicName(briefing.Topic{ID: br.Topic, Name: br.TopicName}) + " briefing"
+		headline = chat.TopicName(briefing.Topic{ID: br.Topic, Name: br.TopicName}) + " briefing"
 	}
 	return truncate(Escape(headline), maxHeaderText)
 }
@@ -148,19 +149,14 @@ func paragraphSections(br *briefing.Briefing, p briefing.Paragraph) []string {
 	return parts
 }
 
-// sourceLinks renders article URLs as <url|domain> links, skipping repeats
-// and URLs that cannot be a safe link, within maxSourceLinks characters.
+// sourceLinks renders the citable URLs (see chat.Citable) as <url|domain>
+// links, within maxSourceLinks characters.
 func sourceLinks(br *briefing.Briefing, urls []string) []string {
 	var links []string
-	seen := map[string]bool{}
 	size := 0
-	for _, u := range urls {
-		if seen[u] {
-			continue
-		}
-		seen[u] = true
-		l := link(u, sourceLabel(br, u))
-		if l == "" || size+utf8.RuneCountInString(l) > maxSourceLinks {
+	for _, u := range chat.Citable(br, urls) {
+		l := link(u, chat.SourceLabel(br, u))
+		if size+utf8.RuneCountInString(l) > maxSourceLinks {
 			continue
 		}
 		size += utf8.RuneCountInString(l) + 2
@@ -174,32 +170,16 @@ func sourceLinks(br *briefing.Briefing, urls []string) []string {
 // asks for all text.
 var linkURL = strings.NewReplacer("|", "%7C", "<", "%3C", ">", "%3E", " ", "%20", "&", "&amp;")
 
-// link renders <url|label>, or "" for anything but an absolute http(s) URL.
+// link renders <url|label> for an absolute http(s) URL; a label that
+// escapes to nothing shows the URL's host.
 func link(rawURL, label string) string {
-	u, err := url.Parse(rawURL)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return ""
-	}
 	label = strings.ReplaceAll(Escape(label), "|", "")
 	if label == "" {
-		label = Escape(u.Host)
-	}
-	return "<" + linkURL.Replace(rawURL) + "|" + label + ">"
-}
-
-// sourceLabel is what a citation shows: the article's publisher domain when
-// br has the article, else the URL's host without "www.".
-func sourceLabel(br *briefing.Briefing, rawURL string) string {
-	if br != nil {
-		if a, ok := br.ArticleByURL(rawURL); ok && a.Source != "" {
-			return a.Source
+		if u, err := url.Parse(rawURL); err == nil {
+			label = strings.ReplaceAll(Escape(u.Host), "|", "")
 		}
 	}
-	u, err := url.Parse(rawURL)
-	if err != nil {
-		return ""
-	}
-	return strings.TrimPrefix(u.Hostname(), "www.")
+	return "<" + linkURL.Replace(rawURL) + "|" + label + ">"
 }
 
 // contextLine is "<time> · <N> sources · <summarizer>"; the time is a Slack

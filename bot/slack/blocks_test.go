@@ -61,7 +61,11 @@ var briefingCases = map[string]func(*briefing.Briefing){
 		b.Headline = "<!channel> Outage & recovery"
 		b.Bullets[0] = "Ping <@U123> and <!here>"
 		b.Paragraphs[0].Text = "See <#C123|general> or <https://evil.test|click here> now."
-		b.Paragraphs[0].Sources = []string{"https://odd.test/a|b>c d", "javascript:alert(1)", b.Paragraphs[0].Sources[0]}
+		// A collected article whose URL needs escaping inside a link, a URL
+		// no article has (as an LLM might make up) and a script URL.
+		odd := briefing.Article{ID: "a3", URL: "https://odd.test/a|b>c d", Title: "Odd", Source: "odd.test"}
+		b.Stories[0].Articles = append(b.Stories[0].Articles, odd)
+		b.Paragraphs[0].Sources = []string{odd.URL, "https://made.up/story", "javascript:alert(1)", b.Paragraphs[0].Sources[0]}
 	},
 	"long_paragraph": func(b *briefing.Briefing) { b.Paragraphs[0].Text = sentences(120) },
 	"many_paragraphs": func(b *briefing.Briefing) {
@@ -139,10 +143,21 @@ func TestBlocksStayWithinSlackLimits(t *testing.T) {
 					}
 				}
 			}
+			articles := map[string]bool{}
+			for _, s := range br.Stories {
+				for _, a := range s.Articles {
+					articles[a.URL] = true
+				}
+			}
 			for _, text := range texts {
 				for i := strings.IndexByte(text, '<'); i >= 0; i = nextLT(text, i) {
 					if !ownMarkup.MatchString(text[i:]) {
 						t.Errorf("unescaped markup at %q", text[i:min(len(text), i+40)])
+					}
+				}
+				for _, m := range linkTarget.FindAllStringSubmatch(text, -1) {
+					if target := linkUnescape.Replace(m[1]); !articles[target] {
+						t.Errorf("link to %q, which is no article of the briefing", target)
 					}
 				}
 			}
@@ -153,6 +168,13 @@ func TestBlocksStayWithinSlackLimits(t *testing.T) {
 		})
 	}
 }
+
+// linkTarget captures the URL of each link the bot wrote; linkUnescape
+// undoes what link did to it.
+var (
+	linkTarget   = regexp.MustCompile(`<(https?://[^|<> ]+)\|`)
+	linkUnescape = strings.NewReplacer("%7C", "|", "%3C", "<", "%3E", ">", "%20", " ", "&amp;", "&")
+)
 
 func nextLT(s string, i int) int {
 	j := strings.IndexByte(s[i+1:], '<')

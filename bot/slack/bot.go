@@ -9,24 +9,32 @@ import (
 	"fmt"
 	stdlog "log"
 	"log/slog"
+	"net/http"
 	"net/url"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/slack-go/slack"
-	"golang.org/x/sync/semaphore"
 
 	"github.com/briefing-bot/briefing"
+	"github.com/briefing-bot/briefing/bot/internal/chat"
 	"github.com/briefing-bot/briefing/metrics"
 )
 
 // How much work runs at once: builds are heavy (feeds, an LLM), answers
-// lighter. More wait their turn after their envelope was acknowledged.
+// lighter. Up to maxWaiting more of each kind wait their turn after their
+// envelope was acknowledged; beyond that the work is refused.
 const (
 	maxBuilds  = 4
 	maxAnswers = 8
+	maxWaiting = 100
 )
+
+// httpTimeout bounds one Web API call. slack-go's own client has none, and
+// the work's context has no deadline before shutdown, so a stalled
+// connection would otherwise hold a post (and a scheduled slot) forever.
+const httpTimeout = 30 * time.Second
 
 // ScheduleInfo describes a schedule for /briefing help.
 type ScheduleInfo struct {
@@ -59,8 +67,8 @@ type Bot struct {
 	api     *slack.Client
 	log     *slog.Logger
 	pacer   *pacer
-	builds  *semaphore.Weighted
-	answers *semaphore.Weighted
+	builds  *chat.Queue
+	answers *chat.Queue
 
 	mu        sync.Mutex
 	botUserID string // from auth.test; "" until Check succeeds
@@ -118,6 +126,7 @@ func New(opts Options) (*Bot, error) {
 	}
 	log := opts.Logger.With(slog.String("platform", "slack"))
 	clientOpts := []slack.Option{
+		slack.OptionHTTPClient(&http.Client{Timeout: httpTimeout}),
 		slack.OptionAppLevelToken(opts.AppToken),
 		slack.OptionLog(slackLog(log)),
 		slack.OptionDebug(debugging(log)),
@@ -131,8 +140,8 @@ func New(opts Options) (*Bot, error) {
 		api:     slack.New(opts.BotToken, clientOpts...),
 		log:     log,
 		pacer:   newPacer(opts.PostInterval),
-		builds:  semaphore.NewWeighted(maxBuilds),
-		answers: semaphore.NewWeighted(maxAnswers),
+		builds:  chat.NewQueue(maxBuilds, maxWaiting, log),
+		answers: chat.NewQueue(maxAnswers, maxWaiting, log),
 	}, nil
 }
 

@@ -11,6 +11,7 @@ import (
 	"github.com/slack-go/slack/socketmode"
 
 	"github.com/briefing-bot/briefing"
+	"github.com/briefing-bot/briefing/bot/internal/chat"
 )
 
 // maxAckText keeps a command's ack well under socket mode's 20 KB limit.
@@ -26,17 +27,22 @@ func ackReply(text string) ephemeral {
 	return ephemeral{ResponseType: slack.ResponseTypeEphemeral, Text: truncate(text, maxAckText)}
 }
 
+// busyText answers a command when too many briefings are already queued.
+const busyText = "Too many briefings are being prepared right now; try again in a minute."
+
 // slashCommand acks /briefing with its reply and, for a topic, builds and
-// posts the briefing after the ack.
+// posts the briefing in a goroutine. The build is queued before the ack so
+// that the ack can say when it was refused; it does its slow work after.
 func (s *session) slashCommand(ctx context.Context, received time.Time, req *socketmode.Request, cmd slack.SlashCommand) {
 	b := s.bot
 	text, topic, build := b.commandReply(cmd)
+	if build && !s.spawn(b.builds, func(ctx context.Context) { b.buildAndPost(ctx, cmd, topic) }) {
+		text = busyText
+		b.log.Warn("briefing refused: too many queued", slog.String("topic", topic.ID), slog.String("channel", cmd.ChannelID))
+	}
 	s.ack(ctx, received, req.EnvelopeID, ackReply(text))
 	b.log.Info("slash command", slog.String("command", cmd.Command), slog.String("text", cmd.Text),
 		slog.String("channel", cmd.ChannelID), slog.String("user", cmd.UserID))
-	if build {
-		s.spawn(b.builds, func(ctx context.Context) { b.buildAndPost(ctx, cmd, topic) })
-	}
 }
 
 // commandReply answers "/briefing [topic | help]" and says whether a
@@ -46,32 +52,12 @@ func (b *Bot) commandReply(cmd slack.SlashCommand) (text string, topic briefing.
 	if arg == "" || strings.EqualFold(arg, "help") {
 		return b.help(cmd.ChannelID), briefing.Topic{}, false
 	}
-	t, ok := b.findTopic(arg)
+	t, ok := chat.FindTopic(b.opts.Service, arg)
 	if !ok {
 		return fmt.Sprintf("There is no topic “%s”. Known topics: %s. Try `/briefing help`.",
 			Escape(truncate(arg, 100)), b.topicIDs()), briefing.Topic{}, false
 	}
-	return fmt.Sprintf("Preparing the %s briefing…", Escape(topicName(t))), t, true
-}
-
-func topicName(t briefing.Topic) string {
-	if t.Name != "" {
-		return t.Name
-	}
-	return t.ID
-}
-
-// findTopic matches a topic by id, then by name, ignoring case.
-func (b *Bot) findTopic(s string) (briefing.Topic, bool) {
-	if t, ok := b.opts.Service.Topic(s); ok {
-		return t, true
-	}
-	for _, t := range b.opts.Service.Topics() {
-		if strings.EqualFold(t.ID, s) || strings.EqualFold(t.Name, s) {
-			return t, true
-		}
-	}
-	return briefing.Topic{}, false
+	return fmt.Sprintf("Preparing the %s briefing…", Escape(chat.TopicName(t))), t, true
 }
 
 func (b *Bot) topicIDs() string {
@@ -94,7 +80,7 @@ func (b *Bot) help(channel string) string {
 		sb.WriteString("none are configured\n")
 	}
 	for _, t := range topics {
-		fmt.Fprintf(&sb, "• `%s` — %s\n", Escape(t.ID), Escape(topicName(t)))
+		fmt.Fprintf(&sb, "• `%s` — %s\n", Escape(t.ID), Escape(chat.TopicName(t)))
 	}
 	var scheduled []string
 	for _, sc := range b.opts.Schedules {
@@ -103,7 +89,7 @@ func (b *Bot) help(channel string) string {
 		}
 		name := sc.Topic
 		if t, ok := b.opts.Service.Topic(sc.Topic); ok {
-			name = topicName(t)
+			name = chat.TopicName(t)
 		}
 		tz := sc.Timezone
 		if tz == "" {

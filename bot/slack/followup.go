@@ -52,7 +52,10 @@ func (s *session) event(req *socketmode.Request, api slackevents.EventsAPIEvent)
 		b.log.Debug("event redelivered", slog.String("event_id", m.eventID), slog.Int("retry_attempt", req.RetryAttempt),
 			slog.String("retry_reason", req.RetryReason))
 	}
-	s.spawn(b.answers, func(ctx context.Context) { b.followUp(ctx, m) })
+	if !s.spawn(b.answers, func(ctx context.Context) { b.followUp(ctx, m) }) {
+		b.log.Warn("message dropped: too many questions queued", slog.String("event_id", m.eventID),
+			slog.String("channel", m.channel), slog.String("ts", m.ts))
+	}
 }
 
 // candidate keeps the events that may be questions: people's new messages

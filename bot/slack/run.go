@@ -11,9 +11,9 @@ import (
 	"github.com/slack-go/slack"
 	"github.com/slack-go/slack/slackevents"
 	"github.com/slack-go/slack/socketmode"
-	"golang.org/x/sync/semaphore"
 
 	"github.com/briefing-bot/briefing"
+	"github.com/briefing-bot/briefing/bot/internal/chat"
 )
 
 // shutdownGrace is how long Run lets in-flight work finish after its
@@ -103,15 +103,11 @@ type session struct {
 	wg     sync.WaitGroup
 }
 
-// spawn runs f in its own goroutine once sem has room.
-func (s *session) spawn(sem *semaphore.Weighted, f func(ctx context.Context)) {
-	s.wg.Go(func() {
-		if err := sem.Acquire(s.work, 1); err != nil {
-			return // abandoned at shutdown before it started
-		}
-		defer sem.Release(1)
-		f(s.work)
-	})
+// spawn runs f in its own goroutine once q has room, and reports false
+// when q is full. Work that has not started when it is abandoned at
+// shutdown never starts.
+func (s *session) spawn(q *chat.Queue, f func(ctx context.Context)) bool {
+	return q.Go(s.work, &s.wg, f)
 }
 
 // finish waits for the work in flight, cancelling it after shutdownGrace.

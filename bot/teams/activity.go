@@ -13,6 +13,7 @@ import (
 	"strings"
 
 	"github.com/briefing-bot/briefing"
+	"github.com/briefing-bot/briefing/bot/internal/chat"
 )
 
 const (
@@ -100,7 +101,8 @@ func (b *Bot) serveActivity(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if !b.take(a) {
-		http.Error(w, "the bot is shutting down", http.StatusServiceUnavailable)
+		log.Warn("activity refused: shutting down or too much work queued", slog.String("id", a.ID))
+		http.Error(w, "the bot is shutting down or busy; try again later", http.StatusServiceUnavailable)
 		return
 	}
 	w.WriteHeader(http.StatusOK)
@@ -211,21 +213,8 @@ func (b *Bot) parseCommand(text string) (arg string, topic briefing.Topic, found
 	if arg == "" || strings.EqualFold(arg, "help") {
 		return arg, briefing.Topic{}, false, true
 	}
-	topic, found = b.findTopic(arg)
+	topic, found = chat.FindTopic(b.opts.Service, arg)
 	return arg, topic, found, false
-}
-
-// findTopic matches a topic by id, then by name, ignoring case.
-func (b *Bot) findTopic(s string) (briefing.Topic, bool) {
-	if t, ok := b.opts.Service.Topic(s); ok {
-		return t, true
-	}
-	for _, t := range b.opts.Service.Topics() {
-		if strings.EqualFold(t.ID, s) || strings.EqualFold(t.Name, s) {
-			return t, true
-		}
-	}
-	return briefing.Topic{}, false
 }
 
 func (b *Bot) topicIDs() string {
@@ -248,7 +237,7 @@ func (b *Bot) help() string {
 		sb.WriteString("none are configured")
 	}
 	for _, t := range topics {
-		fmt.Fprintf(&sb, "- **%s** — %s\n", EscapeMarkdown(t.ID), EscapeMarkdown(topicName(t)))
+		fmt.Fprintf(&sb, "- **%s** — %s\n", EscapeMarkdown(t.ID), EscapeMarkdown(chat.TopicName(t)))
 	}
 	return strings.TrimSpace(sb.String())
 }

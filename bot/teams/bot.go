@@ -22,9 +22,9 @@ import (
 
 	"golang.org/x/oauth2"
 	"golang.org/x/oauth2/clientcredentials"
-	"golang.org/x/sync/semaphore"
 
 	"github.com/briefing-bot/briefing"
+	"github.com/briefing-bot/briefing/bot/internal/chat"
 	"github.com/briefing-bot/briefing/metrics"
 )
 
@@ -37,10 +37,12 @@ const (
 )
 
 // How much work runs at once: builds are heavy (feeds, an LLM), answers
-// lighter. More wait their turn after their activity was acknowledged.
+// lighter. Up to maxWaiting more of each kind wait their turn after their
+// activity was acknowledged; beyond that an activity gets 503.
 const (
 	maxBuilds  = 4
 	maxAnswers = 8
+	maxWaiting = 100
 	// maxActivityBytes bounds an inbound activity; real ones are a few KB.
 	maxActivityBytes = 256 << 10
 	// httpTimeout bounds one outbound call when Options bring no client.
@@ -73,8 +75,8 @@ type Bot struct {
 	log     *slog.Logger
 	auth    *verifier
 	tokens  oauth2.TokenSource
-	builds  *semaphore.Weighted
-	answers *semaphore.Weighted
+	builds  *chat.Queue
+	answers *chat.Queue
 
 	work   context.Context
 	cancel context.CancelFunc
@@ -126,39 +128,37 @@ func New(opts Options) (*Bot, error) {
 	// context, carrying only the HTTP client to fetch tokens with.
 	tokenCtx := context.WithValue(context.Background(), oauth2.HTTPClient, opts.HTTPClient)
 	work, cancel := context.WithCancel(context.Background())
+	log := opts.Logger.With(slog.String("platform", "teams"))
 	return &Bot{
 		opts:    opts,
-		log:     opts.Logger.With(slog.String("platform", "teams")),
+		log:     log,
 		auth:    newVerifier(opts.AppID, opts.OpenIDMetadataURL, opts.HTTPClient, opts.Now),
 		tokens:  creds.TokenSource(tokenCtx),
-		builds:  semaphore.NewWeighted(maxBuilds),
-		answers: semaphore.NewWeighted(maxAnswers),
+		builds:  chat.NewQueue(maxBuilds, maxWaiting, log),
+		answers: chat.NewQueue(maxAnswers, maxWaiting, log),
 		work:    work,
 		cancel:  cancel,
 	}, nil
 }
 
-// spawn runs f in a goroutine the Bot owns, once sem has room. It reports
-// false when the Bot is closed and f will not run.
-func (b *Bot) spawn(sem *semaphore.Weighted, f func(ctx context.Context)) bool {
+// spawn runs f in a goroutine the Bot owns, once q has room. It reports
+// false when the Bot is closed or q is full, and f will not run. Work that
+// Close cancels before it started never starts.
+func (b *Bot) spawn(q *chat.Queue, f func(ctx context.Context)) bool {
+	// Under mu, so that no goroutine joins wg after Close began waiting.
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	if b.closed {
-		return false
-	}
-	b.wg.Go(func() {
-		if err := sem.Acquire(b.work, 1); err != nil {
-			return // cancelled by Close before it started
-		}
-		defer sem.Release(1)
-		f(b.work)
-	})
-	return true
+	return !b.closed && q.Go(b.work, &b.wg, f)
 }
+
+// abandonAfter is how long Close waits for cancelled work to return before
+// giving up on it, so that work stuck where cancellation does not reach
+// (an outbound token fetch) cannot hold up the process's exit.
+const abandonAfter = time.Second
 
 // Close stops accepting activities (later ones get 503, which Bot Framework
 // retries) and waits for the work in flight; when ctx ends first, it cancels
-// that work, waits for it to stop and returns ctx's error.
+// that work, waits up to a second for it to stop and returns ctx's error.
 func (b *Bot) Close(ctx context.Context) error {
 	b.mu.Lock()
 	b.closed = true
@@ -176,7 +176,11 @@ func (b *Bot) Close(ctx context.Context) error {
 	}
 	b.log.Warn("stopping: cancelling unfinished work")
 	b.cancel()
-	<-done
+	select {
+	case <-done:
+	case <-time.After(abandonAfter):
+		b.log.Error("stopping: work did not end after cancellation; abandoning it")
+	}
 	return ctx.Err()
 }
 

@@ -3,6 +3,7 @@ package teams_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -29,6 +30,9 @@ type testService struct {
 	builds    int
 	marked    []string
 	questions []briefing.Question
+	// building, when set, receives each Build's context; Build then waits
+	// for that context to end and fails with its error.
+	building chan context.Context
 }
 
 func newTestService() *testService {
@@ -53,7 +57,12 @@ func (s *testService) Topic(id string) (briefing.Topic, bool) {
 	return briefing.Topic{}, false
 }
 
-func (s *testService) Build(_ context.Context, topicID string, _ briefing.BuildOptions) (*briefing.Briefing, error) {
+func (s *testService) Build(ctx context.Context, topicID string, _ briefing.BuildOptions) (*briefing.Briefing, error) {
+	if s.building != nil {
+		s.building <- ctx
+		<-ctx.Done()
+		return nil, ctx.Err()
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.builds++
@@ -483,6 +492,31 @@ func TestClosedBotRefusesActivities(t *testing.T) {
 	h.close(t)
 	if got := h.fake.SendActivity(t, h.url, h.fake.Mention("help"), h.fake.Token()); got != http.StatusServiceUnavailable {
 		t.Errorf("after Close: HTTP %d, want 503", got)
+	}
+}
+
+func TestCloseCancelsWorkInFlight(t *testing.T) {
+	h := newHarness(t)
+	h.svc.building = make(chan context.Context, 1)
+	h.send(t, h.fake.Mention("briefing cloud"))
+	buildCtx := <-h.svc.building
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	if err := h.bot.Close(ctx); !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("Close = %v, want the deadline it was given", err)
+	}
+	if buildCtx.Err() == nil {
+		t.Error("the build in flight was not cancelled")
+	}
+	// The failed build is told to the user, as any failure is; nothing else
+	// is posted, and nothing is marked posted.
+	for _, p := range h.fake.Activities() {
+		if len(p.Cards()) > 0 {
+			t.Errorf("posted a card after Close: %s", p.Body)
+		}
+	}
+	if _, marked, _ := h.svc.calls(); len(marked) != 0 {
+		t.Errorf("marked posted %v", marked)
 	}
 }
 

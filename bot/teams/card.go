@@ -4,12 +4,12 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"net/url"
 	"strings"
 	"time"
 	"unicode/utf8"
 
 	"github.com/briefing-bot/briefing"
+	"github.com/briefing-bot/briefing/bot/internal/chat"
 )
 
 // Sizes that keep a card inside Teams' limits: Workflows webhooks take 28 KB
@@ -125,7 +125,7 @@ func encodeJSON(v any) ([]byte, error) {
 func headlineText(br *briefing.Briefing) string {
 	headline := strings.TrimSpace(br.Headline)
 	if headline == "" {
-		headline = topicName(briefing.Topic{ID: br.Topic, Name: br.TopicName}) + " briefing"
+		headline = chat.TopicName(briefing.Topic{ID: br.Topic, Name: br.TopicName}) + " briefing"
 	}
 	return EscapeMarkdown(truncate(headline, maxHeadlineRunes))
 }
@@ -161,26 +161,15 @@ func contextLine(br *briefing.Briefing) string {
 	return strings.Join([]string{when, br.SourcesLabel(), EscapeMarkdown(br.SummarizerLabel())}, " · ")
 }
 
-// sourceLinks renders URLs as [domain](url) links, skipping repeats,
-// anything but absolute http(s) URLs and, when br has articles, URLs that
-// are none of them.
+// sourceLinks renders the first maxSourceLinks citable URLs (see
+// chat.Citable) as [domain](url) links.
 func sourceLinks(br *briefing.Briefing, urls []string) []string {
 	var links []string
-	seen := map[string]bool{}
-	checked := br != nil && len(br.Stories) > 0
-	for _, u := range urls {
-		if seen[u] || len(links) == maxSourceLinks {
-			continue
+	for _, u := range chat.Citable(br, urls) {
+		if len(links) == maxSourceLinks {
+			break
 		}
-		seen[u] = true
-		if checked {
-			if _, ok := br.ArticleByURL(u); !ok {
-				continue
-			}
-		}
-		if l := link(u, sourceLabel(br, u)); l != "" {
-			links = append(links, l)
-		}
+		links = append(links, link(u, chat.SourceLabel(br, u)))
 	}
 	return links
 }
@@ -189,31 +178,9 @@ func sourceLinks(br *briefing.Briefing, urls []string) []string {
 // destination or open markup are percent-encoded.
 var linkURL = strings.NewReplacer("(", "%28", ")", "%29", " ", "%20", "<", "%3C", ">", "%3E", "\n", "%0A", "\r", "%0D")
 
-// link renders [label](url), or "" for anything but an absolute http(s) URL.
+// link renders [label](url) for an absolute http(s) URL.
 func link(rawURL, label string) string {
-	u, err := url.Parse(rawURL)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return ""
-	}
-	if label == "" {
-		label = u.Hostname()
-	}
 	return "[" + EscapeMarkdown(label) + "](" + linkURL.Replace(rawURL) + ")"
-}
-
-// sourceLabel is what a citation shows: the article's publisher domain when
-// br has the article, else the URL's host without "www.".
-func sourceLabel(br *briefing.Briefing, rawURL string) string {
-	if br != nil {
-		if a, ok := br.ArticleByURL(rawURL); ok && a.Source != "" {
-			return a.Source
-		}
-	}
-	u, err := url.Parse(rawURL)
-	if err != nil {
-		return ""
-	}
-	return strings.TrimPrefix(u.Hostname(), "www.")
 }
 
 // markdownSpecial are the characters that start markup in a TextBlock
@@ -277,11 +244,4 @@ func truncate(s string, limit int) string {
 		cut = cut[:i]
 	}
 	return strings.TrimSpace(cut) + "…"
-}
-
-func topicName(t briefing.Topic) string {
-	if t.Name != "" {
-		return t.Name
-	}
-	return t.ID
 }

@@ -152,9 +152,16 @@ func redact(target string) string {
 	return u.String()
 }
 
+// webhookClient posts to webhooks for callers that bring no client. Its
+// timeout matters: a webhook that never answers would otherwise hold a
+// scheduled post, and with it every later slot of its schedule, until
+// shutdown.
+var webhookClient = &http.Client{Timeout: httpTimeout}
+
 // PostWebhook posts the briefing's card to a Teams Workflows webhook ("When
 // a Teams webhook request is received"), retrying throttling. Workflows
-// answers 202 even when the flow later fails, so success means accepted.
+// answers 202 even when the flow later fails, so success means accepted. A
+// nil client means one with a 30 s timeout per attempt.
 func PostWebhook(ctx context.Context, client *http.Client, webhookURL string, br *briefing.Briefing) error {
 	if br == nil {
 		return errors.New("post briefing to webhook: no briefing")
@@ -163,7 +170,7 @@ func PostWebhook(ctx context.Context, client *http.Client, webhookURL string, br
 		return briefing.Errorf(briefing.EINVALID, "teams webhook: %v", err)
 	}
 	if client == nil {
-		client = http.DefaultClient
+		client = webhookClient
 	}
 	msg := map[string]any{
 		"type":        "message",

@@ -201,14 +201,20 @@ func New(tb testing.TB, opts ...Option) *Server {
 	return s
 }
 
+// newKey makes the next published signing key and its kid.
 func (s *Server) newKey(tb testing.TB) (*rsa.PrivateKey, string) {
+	tb.Helper()
+	s.keyGen++
+	return generateKey(tb), fmt.Sprintf("fake-key-%d", s.keyGen)
+}
+
+func generateKey(tb testing.TB) *rsa.PrivateKey {
 	tb.Helper()
 	key, err := rsa.GenerateKey(rand.Reader, 2048)
 	if err != nil {
 		tb.Fatalf("faketeams: generate key: %v", err)
 	}
-	s.keyGen++
-	return key, fmt.Sprintf("fake-key-%d", s.keyGen)
+	return key
 }
 
 // foreignKey is a key the server never publishes, made once.
@@ -216,8 +222,7 @@ func (s *Server) foreignKey() *rsa.PrivateKey {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.foreign == nil {
-		s.foreign, _ = s.newKey(s.tb)
-		s.keyGen--
+		s.foreign = generateKey(s.tb)
 	}
 	return s.foreign
 }
@@ -568,7 +573,8 @@ func (s *Server) admit(w http.ResponseWriter, r *http.Request, limit int, needTo
 	return body, true
 }
 
-func (s *Server) record(p Posted) {
+// recordLocked keeps what the bot posted; s.mu must be held.
+func (s *Server) recordLocked(p Posted) {
 	p.At = time.Now()
 	s.posted = append(s.posted, p)
 	s.broadcastLocked()
@@ -595,7 +601,7 @@ func (s *Server) serveActivity(w http.ResponseWriter, r *http.Request) {
 	if id := r.PathValue("id"); id != "" {
 		p.Kind, p.ReplyTo = "reply", id
 	}
-	s.record(p)
+	s.recordLocked(p)
 	writeJSON(w, http.StatusCreated, map[string]any{"id": p.ID})
 }
 
@@ -621,7 +627,7 @@ func (s *Server) serveConversation(w http.ResponseWriter, r *http.Request) {
 	defer s.mu.Unlock()
 	id := s.newIDLocked()
 	conv := params.ChannelData.Channel.ID + ";messageid=" + id
-	s.record(Posted{Kind: "conversation", ConversationID: conv, ID: id, ChannelID: params.ChannelData.Channel.ID,
+	s.recordLocked(Posted{Kind: "conversation", ConversationID: conv, ID: id, ChannelID: params.ChannelData.Channel.ID,
 		Activity: params.Activity, Body: body})
 	writeJSON(w, http.StatusCreated, map[string]any{"id": conv, "activityId": id})
 }
@@ -642,7 +648,7 @@ func (s *Server) serveWebhook(w http.ResponseWriter, r *http.Request) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.record(Posted{Kind: "webhook", ID: s.newIDLocked(), Activity: a, Body: body})
+	s.recordLocked(Posted{Kind: "webhook", ID: s.newIDLocked(), Activity: a, Body: body})
 	w.WriteHeader(http.StatusAccepted)
 }
 

@@ -1,0 +1,50 @@
+package chat
+
+import (
+	"context"
+	"log/slog"
+	"runtime/debug"
+	"sync"
+
+	"golang.org/x/sync/semaphore"
+)
+
+// Queue runs one kind of work (building briefings, answering questions) in
+// goroutines: at most running at once, and at most waiting more parked for
+// their turn. Work beyond that is refused rather than parked, so that a
+// burst of messages cannot pile up goroutines without bound.
+type Queue struct {
+	admitted *semaphore.Weighted // running + waiting
+	running  *semaphore.Weighted
+	log      *slog.Logger
+}
+
+// NewQueue returns a Queue that runs running jobs at once and parks up to
+// waiting more. A job that panics is logged to log, with its stack.
+func NewQueue(running, waiting int64, log *slog.Logger) *Queue {
+	return &Queue{admitted: semaphore.NewWeighted(running + waiting), running: semaphore.NewWeighted(running), log: log}
+}
+
+// Go runs f in a goroutine tracked by wg once a running slot is free, and
+// reports false, without starting anything, when the queue is full. A job
+// still waiting when ctx ends is dropped; f gets ctx. A panic in f ends
+// only that job: the process serves every other message.
+func (q *Queue) Go(ctx context.Context, wg *sync.WaitGroup, f func(ctx context.Context)) bool {
+	if !q.admitted.TryAcquire(1) {
+		return false
+	}
+	wg.Go(func() {
+		defer q.admitted.Release(1)
+		if err := q.running.Acquire(ctx, 1); err != nil {
+			return
+		}
+		defer q.running.Release(1)
+		defer func() {
+			if r := recover(); r != nil {
+				q.log.Error("chat work panicked", slog.Any("panic", r), slog.String("stack", string(debug.Stack())))
+			}
+		}()
+		f(ctx)
+	})
+	return true
+}
