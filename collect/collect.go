@@ -33,9 +33,17 @@ type Options struct {
 	Metrics        *metrics.Metrics // may be nil
 	Now            func() time.Time
 	// HTTPClient is optional; built from the options when nil. A client
-	// passed in is used as it is (its transport and redirect policy), and
-	// Timeout still bounds each request.
+	// passed in is used as it is (its transport and redirect policy) for
+	// feeds, and for full-text pages only with AllowPrivatePages; Timeout
+	// still bounds each request.
 	HTTPClient *http.Client
+	// AllowPrivatePages lets full-text page fetches reach loopback,
+	// private, link-local and other non-public addresses, which they
+	// refuse by default because article links come from untrusted feeds.
+	// It is for tests and for deployments that summarize intranet news.
+	// Feeds, which the operator configures, may be on any address either
+	// way.
+	AllowPrivatePages bool
 }
 
 func (o Options) withDefaults() Options {
@@ -83,7 +91,9 @@ func defaultUserAgent() string {
 type Collector struct {
 	opts   Options
 	client *http.Client
-	log    *slog.Logger
+	// pageClient fetches full-text pages; see Options.AllowPrivatePages.
+	pageClient *http.Client
+	log        *slog.Logger
 }
 
 // New returns a Collector with opts, defaults filled in.
@@ -91,9 +101,13 @@ func New(opts Options) *Collector {
 	opts = opts.withDefaults()
 	client := opts.HTTPClient
 	if client == nil {
-		client = newHTTPClient(opts)
+		client = newHTTPClient(newTransport(opts))
 	}
-	return &Collector{opts: opts, client: client, log: opts.Logger}
+	pageClient := client
+	if !opts.AllowPrivatePages {
+		pageClient = newHTTPClient(newPageTransport(opts))
+	}
+	return &Collector{opts: opts, client: client, pageClient: pageClient, log: opts.Logger}
 }
 
 func (c *Collector) now() time.Time { return c.opts.Now() }

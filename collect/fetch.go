@@ -12,6 +12,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"golang.org/x/net/http/httpproxy"
 )
 
 // maxRedirects is how many redirects a fetch follows before giving up.
@@ -75,14 +77,14 @@ func byteSize(n int64) string {
 	return fmt.Sprintf("%d bytes", n)
 }
 
-// newHTTPClient builds the client the options describe. Redirects are
-// capped here; the total timeout is a per-request context, so that it
-// also holds for a client passed in.
-func newHTTPClient(o Options) *http.Client {
-	dialer := &net.Dialer{Timeout: o.ConnectTimeout, KeepAlive: 30 * time.Second}
-	transport := &http.Transport{
-		Proxy:                 http.ProxyFromEnvironment,
-		DialContext:           dialer.DialContext,
+// newTransport holds the connection settings feed and page fetches share.
+// The proxy is read from the environment when the Collector is made, as
+// http.ProxyFromEnvironment would read it.
+func newTransport(o Options) *http.Transport {
+	proxy := httpproxy.FromEnvironment().ProxyFunc()
+	return &http.Transport{
+		Proxy:                 func(req *http.Request) (*url.URL, error) { return proxy(req.URL) },
+		DialContext:           newDialer(o).DialContext,
 		TLSHandshakeTimeout:   o.ConnectTimeout,
 		ForceAttemptHTTP2:     true,
 		MaxIdleConns:          100,
@@ -90,6 +92,16 @@ func newHTTPClient(o Options) *http.Client {
 		IdleConnTimeout:       90 * time.Second,
 		ExpectContinueTimeout: time.Second,
 	}
+}
+
+func newDialer(o Options) *net.Dialer {
+	return &net.Dialer{Timeout: o.ConnectTimeout, KeepAlive: 30 * time.Second}
+}
+
+// newHTTPClient wraps transport in a client that caps redirects. The total
+// timeout is a per-request context, so that it also holds for a client
+// passed in.
+func newHTTPClient(transport http.RoundTripper) *http.Client {
 	return &http.Client{
 		Transport: transport,
 		CheckRedirect: func(_ *http.Request, via []*http.Request) error {
@@ -111,7 +123,7 @@ func (c *Collector) fetchFeed(ctx context.Context, feedURL string, cond validato
 	if local {
 		return c.readFile(path)
 	}
-	return c.get(ctx, feedURL, "feed", feedAccept, cond)
+	return c.get(ctx, c.client, feedURL, "feed", feedAccept, cond)
 }
 
 // localPath tells a feed on disk from one on the web. Anything without a
@@ -149,19 +161,19 @@ func (c *Collector) readFile(path string) (document, error) {
 	return document{body: body, finalURL: path}, nil
 }
 
-// get fetches rawURL within the total timeout. what names the body in
-// errors ("feed", "page").
-func (c *Collector) get(parent context.Context, rawURL, what, accept string, cond validators) (document, error) {
+// get fetches rawURL with client within the total timeout. what names the
+// body in errors ("feed", "page").
+func (c *Collector) get(parent context.Context, client *http.Client, rawURL, what, accept string, cond validators) (document, error) {
 	ctx, cancel := context.WithTimeout(parent, c.opts.Timeout)
 	defer cancel()
-	doc, err := c.doGet(ctx, rawURL, what, accept, cond)
+	doc, err := c.doGet(ctx, client, rawURL, what, accept, cond)
 	if err != nil && parent.Err() == nil && errors.Is(ctx.Err(), context.DeadlineExceeded) {
 		return document{}, fmt.Errorf("timed out after %s", c.opts.Timeout)
 	}
 	return doc, err
 }
 
-func (c *Collector) doGet(ctx context.Context, rawURL, what, accept string, cond validators) (document, error) {
+func (c *Collector) doGet(ctx context.Context, client *http.Client, rawURL, what, accept string, cond validators) (document, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, rawURL, nil)
 	if err != nil {
 		return document{}, err
@@ -176,7 +188,7 @@ func (c *Collector) doGet(ctx context.Context, rawURL, what, accept string, cond
 	if cond.lastModified != "" {
 		req.Header.Set("If-Modified-Since", cond.lastModified)
 	}
-	resp, err := c.client.Do(req)
+	resp, err := client.Do(req)
 	if err != nil {
 		var uerr *url.Error
 		if errors.As(err, &uerr) {

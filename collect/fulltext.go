@@ -81,7 +81,7 @@ func storedArticle(st briefing.FeedStore, id string) bool {
 
 // pageText fetches an article's page and extracts its main text.
 func (c *Collector) pageText(ctx context.Context, pageURL string) (string, error) {
-	doc, err := c.get(ctx, pageURL, "page", pageAccept, validators{})
+	doc, err := c.get(ctx, c.pageClient, pageURL, "page", pageAccept, validators{})
 	if err != nil {
 		return "", err
 	}
