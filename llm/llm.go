@@ -64,7 +64,9 @@ type Provider struct {
 	Deployment string
 	// APIVersion is azure's api-version, default DefaultAzureAPIVersion.
 	APIVersion string
-	// Timeout bounds each HTTP attempt, the response body included.
+	// Timeout bounds each HTTP attempt, the response body included. An
+	// attempt that times out is retried once at most, so that a provider
+	// that hangs costs two timeouts before the next provider is tried.
 	Timeout         time.Duration
 	MaxOutputTokens int
 	// Temperature defaults to DefaultTemperature (a zero value cannot be
@@ -75,6 +77,8 @@ type Provider struct {
 	// it is tried once, and a 400 that goes away without it switches the
 	// provider to JSON in the prompt for the rest of the process.
 	JSONSchema *bool
+	// MaxRetries bounds the retries of a 429 or 5xx reply (default
+	// DefaultMaxRetries); timeouts count against it too.
 	MaxRetries int
 }
 

@@ -251,22 +251,13 @@ func TestBreakerSkipsFailingProvider(t *testing.T) {
 	pool := newPool(t, srv, llm.Options{Now: clock, BreakerThreshold: 2, BreakerCooldown: time.Minute},
 		llm.Provider{Name: "flaky", Model: "bad", MaxRetries: 1},
 		llm.Provider{Name: "backup", Model: "good"})
-	badRequests := func() int {
-		n := 0
-		for _, r := range srv.Requests() {
-			if r.Body.Model == "bad" {
-				n++
-			}
-		}
-		return n
-	}
 
 	for range 4 {
 		if c, err := pool.Complete(context.Background(), ask("x")); err != nil || c.Provider != "backup" {
 			t.Fatalf("got %+v, %v; want the backup's reply", c, err)
 		}
 	}
-	if n := badRequests(); n != 2*2 {
+	if n := countModel(srv.Requests(), "bad"); n != 2*2 {
 		t.Errorf("flaky provider got %d requests, want 2 calls of 2 attempts before its breaker opened", n)
 	}
 
@@ -280,24 +271,63 @@ func TestBreakerSkipsFailingProvider(t *testing.T) {
 	}
 }
 
-func TestTimeoutFailsOver(t *testing.T) {
-	srv := fakeopenai.New(t)
-	never := make(chan struct{})
-	srv.Handle(byModel(map[string]fakeopenai.Response{
-		"slow": {Delay: never, Content: "too late"},
-		"fast": {Content: "in time"},
-	}))
-	pool := newPool(t, srv, llm.Options{},
-		llm.Provider{Name: "slow", Model: "slow", Timeout: 50 * time.Millisecond, MaxRetries: 1},
-		llm.Provider{Name: "fast", Model: "fast"})
+func TestTimeoutRetriedOnceThenFailsOver(t *testing.T) {
+	tests := map[string]struct {
+		hangs    int // how many requests to the slow provider hang; -1: all
+		slowGets int
+		provider string
+	}{
+		"hangs for good":  {hangs: -1, slowGets: 2, provider: "fast"},
+		"hangs only once": {hangs: 1, slowGets: 2, provider: "slow"},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			srv := fakeopenai.New(t)
+			never := make(chan struct{})
+			var mu sync.Mutex
+			slowSeen := 0
+			srv.Handle(func(req fakeopenai.Request) fakeopenai.Response {
+				if req.Body.Model == "fast" {
+					return fakeopenai.Response{Content: "in time"}
+				}
+				mu.Lock()
+				defer mu.Unlock()
+				slowSeen++
+				if tc.hangs < 0 || slowSeen <= tc.hangs {
+					return fakeopenai.Response{Delay: never, Content: "too late"}
+				}
+				return fakeopenai.Response{Content: "slow but there"}
+			})
+			// MaxRetries stays at its default of 3, so that only the
+			// timeout rule can stop the retries; 5xx keeping theirs is
+			// TestAllProvidersDown's.
+			pool := newPool(t, srv, llm.Options{},
+				llm.Provider{Name: "slow", Model: "slow", Timeout: 200 * time.Millisecond},
+				llm.Provider{Name: "fast", Model: "fast"})
 
-	c, err := pool.Complete(context.Background(), ask("x"))
-	if err != nil {
-		t.Fatal(err)
+			c, err := pool.Complete(context.Background(), ask("x"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if c.Provider != tc.provider {
+				t.Errorf("got %+v, want the %s provider's reply", c, tc.provider)
+			}
+			if n := countModel(srv.Requests(), "slow"); n != tc.slowGets {
+				t.Errorf("the slow provider got %d requests, want %d (a timeout is retried once)", n, tc.slowGets)
+			}
+		})
 	}
-	if c.Provider != "fast" {
-		t.Errorf("got %+v, want the fast provider", c)
+}
+
+// countModel counts the requests for model.
+func countModel(reqs []fakeopenai.Request, model string) int {
+	n := 0
+	for _, r := range reqs {
+		if r.Body.Model == model {
+			n++
+		}
 	}
+	return n
 }
 
 func TestStreamDeliversGrowingText(t *testing.T) {

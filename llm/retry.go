@@ -15,13 +15,19 @@ import (
 
 // retryingClient is the HTTPDoer go-openai sends through. go-openai itself
 // never retries, so rate limits and brief outages are absorbed here, below
-// the provider failover.
+// the provider failover. A 429 or 5xx is retried up to maxRetries times,
+// but an attempt that ran into the client's own timeout only once: each
+// such attempt costs the provider's whole timeout, and a provider that
+// hangs twice in a row is better left to the next one.
 type retryingClient struct {
 	client     *http.Client
 	maxRetries int
 	base, cap  time.Duration
 	now        func() time.Time
 }
+
+// maxTimeoutRetries bounds the retries of attempts that timed out.
+const maxTimeoutRetries = 1
 
 // retryable are the statuses worth another attempt at the same provider.
 var retryable = map[int]bool{
@@ -43,6 +49,7 @@ func (c *retryingClient) Do(req *http.Request) (*http.Response, error) {
 		}
 		getBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(body)), nil }
 	}
+	timeouts := 0
 	for attempt := 0; ; attempt++ {
 		try := req.Clone(ctx)
 		if getBody != nil {
@@ -56,9 +63,12 @@ func (c *retryingClient) Do(req *http.Request) (*http.Response, error) {
 		last := attempt >= c.maxRetries
 		switch {
 		case err != nil:
-			if last || ctx.Err() != nil || !isTimeout(err) {
+			// A timeout with the caller's context done is the caller's
+			// deadline, not the provider's: no attempt would beat it.
+			if last || ctx.Err() != nil || !isTimeout(err) || timeouts == maxTimeoutRetries {
 				return nil, err
 			}
+			timeouts++
 		case !retryable[resp.StatusCode] || last:
 			return resp, nil
 		}

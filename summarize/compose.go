@@ -50,7 +50,7 @@ Use only what the articles say; keep names, numbers and dates exact.
 
 const composeSystemPrompt = `You write a team's daily news briefing from summaries of the day's stories, most important first.
 Reply with "headline": one line of at most twelve words on the most important story; "bullets": exactly three one-line takeaways; "paragraphs": the briefing's body, one paragraph of two to four sentences per story in the order given.
-Every sentence cites in "sources" the ids of the articles (such as "a3") whose facts it states; a sentence no fact supports does not belong in the briefing.
+Every sentence cites in "sources" the ids of the articles (such as "a3") whose facts it states, articles of its own story only; a sentence no fact supports does not belong in the briefing.
 Use only the summaries and facts given, add no outside knowledge, and write no URLs. For a story marked as an update, lead with what is new.
 ` + untrustedNotice
 
@@ -85,18 +85,22 @@ func composeSchema(audience bool) []byte {
 // the next time. Then one call composes the briefing from the summaries,
 // every sentence citing articles.
 //
-// The result is verified, not trusted: sentences citing no article of the
-// briefing are dropped, and when fewer than half survive, or the headline
-// is missing, the whole briefing is left to Fallback. Falling back for the
-// whole briefing rather than per story is simpler, and a model that fails
-// half its citations is not to be trusted with the rest either. Any error
-// from the Completer falls back the same way.
+// The result is verified, not trusted, story by story: a sentence keeps
+// only the sources that are articles of its story and is dropped when none
+// is left. A story the model left out, or whose sentences mostly failed,
+// gets the Offline summarizer's passages instead, so that one story the
+// model garbled does not cost the others their LLM text. The whole
+// briefing is left to Fallback only when the model's briefing is unusable
+// as a whole: no headline or bullets, a reply off the schema, or no story
+// left with LLM text (a briefing of offline passages is marked offline).
+// Any error from the Completer falls back the same way.
 type LLM struct {
 	Completer briefing.Completer
 	// Cache keeps story summaries across runs; nil disables it.
 	Cache briefing.Cache
-	// Fallback writes the briefing when the LLM cannot: the Offline
-	// summarizer.
+	// Fallback writes the whole briefing when the LLM cannot: the Offline
+	// summarizer. A single story that fails verification gets the Offline
+	// summarizer's passages whatever Fallback is.
 	Fallback Summarizer
 	// MaxInputTokens bounds the prompts of one briefing (≈ 4 characters a
 	// token); the lowest-ranked stories lose material first.
@@ -114,7 +118,9 @@ var _ Summarizer = (*LLM)(nil)
 
 // storyInput is one story as the story prompt carries it.
 type storyInput struct {
-	story    briefing.Story
+	story briefing.Story
+	// rank is the story's index among the stories to summarize.
+	rank     int
 	articles []briefing.Article
 	leads    []string
 }
@@ -173,15 +179,19 @@ func (l *LLM) summarize(ctx context.Context, topic briefing.Topic, stories []bri
 	}
 
 	// Ids run across the briefing in story order; the verifier maps them
-	// back to URLs.
+	// back to URLs, story by story.
 	idOf := map[string]string{}
 	urlOf := map[string]string{}
-	for _, in := range inputs {
+	storyURLs := make([]map[string]string, len(inputs))
+	for i, in := range inputs {
+		storyURLs[i] = map[string]string{}
 		for _, a := range in.articles {
-			if _, ok := idOf[a.ID]; !ok {
-				id := fmt.Sprintf("a%d", len(idOf)+1)
+			id, ok := idOf[a.ID]
+			if !ok {
+				id = fmt.Sprintf("a%d", len(idOf)+1)
 				idOf[a.ID], urlOf[id] = id, a.URL
 			}
+			storyURLs[i][id] = urlOf[id]
 		}
 	}
 	audience := cmp.Or(topic.Audience, l.Audience)
@@ -202,15 +212,35 @@ func (l *LLM) summarize(ctx context.Context, topic briefing.Topic, stories []bri
 	if audience == "" {
 		out.AudienceParagraph = nil // not asked for
 	}
-	b, err := verify(out, urlOf)
+	v, err := verify(out, storyURLs, urlOf)
 	if err != nil {
 		return nil, err
 	}
-	b.Topic, b.TopicName = topic.ID, topic.Name
-	b.GeneratedAt = l.now()
-	b.Summarizer = "llm:" + c.Provider
-	b.Stories = stories
-	b.Usage = usage
+	b := &briefing.Briefing{
+		Topic:       topic.ID,
+		TopicName:   topic.Name,
+		GeneratedAt: l.now(),
+		Summarizer:  "llm:" + c.Provider,
+		Headline:    v.headline,
+		Bullets:     v.bullets,
+		Stories:     stories,
+		Usage:       usage,
+	}
+	var offline *extract // built once, for the first story that needs it
+	for i, in := range inputs {
+		passages := v.stories[i]
+		if passages == nil {
+			l.logger().Warn("llm text of a story failed verification; using the offline summarizer's passages",
+				slog.String("topic", topic.ID), slog.String("story", in.story.ID), slog.String("title", in.story.Title))
+			if offline == nil {
+				// Over every story, as the Offline summarizer weighs terms.
+				offline = newExtract(stories)
+			}
+			passages = offline.storyPassages(in.rank)
+		}
+		b.Paragraphs = append(b.Paragraphs, passages...)
+	}
+	b.Paragraphs = append(b.Paragraphs, v.audience...)
 	return b, nil
 }
 
@@ -236,8 +266,8 @@ func (l *LLM) plan(stories []briefing.Story) []storyInput {
 	articleTokens := cmp.Or(l.ArticleTokens, DefaultArticleTokens)
 	budget := cmp.Or(l.MaxInputTokens, DefaultMaxInputTokens) - estimateTokens(composeSystemPrompt)
 	var inputs []storyInput
-	for _, s := range stories {
-		in := storyInput{story: s}
+	for rank, s := range stories {
+		in := storyInput{story: s, rank: rank}
 		for i, a := range leadOrder(s.Articles) {
 			if i == maxStoryArticles {
 				break
@@ -474,59 +504,84 @@ func composeMessages(inputs []storyInput, summaries []storySummary, idOf map[str
 	return []briefing.Message{{Role: "system", Content: system}, {Role: "user", Content: user.String()}}
 }
 
-// verify turns the model's briefing into paragraphs citing URLs. A
-// sentence whose sources name no article of the briefing is dropped, and
-// consecutive sentences of a paragraph citing the same articles become one
-// passage. It fails when the headline or bullets are missing or fewer than
-// half the sentences survive.
-func verify(out composed, urlOf map[string]string) (*briefing.Briefing, error) {
+// verified is the model's briefing as far as it survived verification.
+type verified struct {
+	headline string
+	bullets  []string
+	// stories holds each composed story's passages, nil for a story the
+	// model left out or whose sentences mostly failed verification.
+	stories  [][]briefing.Paragraph
+	audience []briefing.Paragraph
+}
+
+// verify turns the model's briefing into passages citing URLs. The model's
+// n-th paragraph is the n-th story's, as the prompt asks, and may cite only
+// that story's articles (storyURLs[n], prompt id to URL); the audience
+// paragraph may cite any article of the briefing (urlOf). A story keeps its
+// text when at least half its sentences survive. It fails when the
+// headline or bullets are missing or no story keeps its text and no
+// audience passage survives: then nothing the model wrote is grounded.
+func verify(out composed, storyURLs []map[string]string, urlOf map[string]string) (verified, error) {
 	allowed := map[string]bool{}
 	for _, u := range urlOf {
 		allowed[u] = true
 	}
-	b := &briefing.Briefing{Headline: clipHeadline(scrubURLs(out.Headline, allowed))}
+	v := verified{headline: clipHeadline(scrubURLs(out.Headline, allowed)), stories: make([][]briefing.Paragraph, len(storyURLs))}
 	for _, bullet := range out.Bullets {
-		if bullet = scrubURLs(strings.Join(strings.Fields(bullet), " "), allowed); bullet != "" && len(b.Bullets) < 3 {
-			b.Bullets = append(b.Bullets, bullet)
+		if bullet = scrubURLs(strings.Join(strings.Fields(bullet), " "), allowed); bullet != "" && len(v.bullets) < 3 {
+			v.bullets = append(v.bullets, bullet)
 		}
 	}
-	paragraphs := out.Paragraphs
+	survived := 0
+	for i, p := range out.Paragraphs[:min(len(out.Paragraphs), len(storyURLs))] {
+		passages, kept := citedPassages(p, storyURLs[i], allowed)
+		if kept > 0 && kept*2 >= len(p.Sentences) {
+			v.stories[i] = passages
+			survived += kept
+		}
+	}
 	if out.AudienceParagraph != nil {
-		paragraphs = append(paragraphs, *out.AudienceParagraph)
-	}
-	total, kept := 0, 0
-	for _, p := range paragraphs {
-		var last *briefing.Paragraph
-		for _, s := range p.Sentences {
-			total++
-			text := scrubURLs(strings.Join(strings.Fields(s.Text), " "), allowed)
-			var urls []string
-			for _, id := range s.Sources {
-				if u, ok := urlOf[strings.Trim(id, "[] ")]; ok && !slices.Contains(urls, u) {
-					urls = append(urls, u)
-				}
-			}
-			if text == "" || len(urls) == 0 {
-				continue
-			}
-			kept++
-			if last != nil && sameSet(last.Sources, urls) {
-				last.Text += " " + text
-				continue
-			}
-			b.Paragraphs = append(b.Paragraphs, briefing.Paragraph{Text: text, Sources: urls})
-			last = &b.Paragraphs[len(b.Paragraphs)-1]
-		}
+		var kept int
+		v.audience, kept = citedPassages(*out.AudienceParagraph, urlOf, allowed)
+		survived += kept
 	}
 	switch {
-	case b.Headline == "":
-		return nil, errors.New("verify: the briefing has no headline")
-	case len(b.Bullets) == 0:
-		return nil, errors.New("verify: the briefing has no bullets")
-	case total == 0 || kept*2 < total:
-		return nil, fmt.Errorf("verify: only %d of %d sentences cite articles of the briefing", kept, total)
+	case v.headline == "":
+		return verified{}, errors.New("verify: the briefing has no headline")
+	case len(v.bullets) == 0:
+		return verified{}, errors.New("verify: the briefing has no bullets")
+	case survived == 0:
+		return verified{}, errors.New("verify: no story keeps sentences citing its own articles")
 	}
-	return b, nil
+	return v, nil
+}
+
+// citedPassages keeps the sentences of p that cite an article of urlOf
+// (prompt id to URL), with those articles' URLs as sources, and reports
+// how many it kept. Consecutive sentences citing the same articles become
+// one passage. allowed are the URLs a sentence may mention.
+func citedPassages(p citedSentences, urlOf map[string]string, allowed map[string]bool) ([]briefing.Paragraph, int) {
+	var passages []briefing.Paragraph
+	kept := 0
+	for _, s := range p.Sentences {
+		text := scrubURLs(strings.Join(strings.Fields(s.Text), " "), allowed)
+		var urls []string
+		for _, id := range s.Sources {
+			if u, ok := urlOf[strings.Trim(id, "[] ")]; ok && !slices.Contains(urls, u) {
+				urls = append(urls, u)
+			}
+		}
+		if text == "" || len(urls) == 0 {
+			continue
+		}
+		kept++
+		if n := len(passages); n > 0 && sameSet(passages[n-1].Sources, urls) {
+			passages[n-1].Text += " " + text
+			continue
+		}
+		passages = append(passages, briefing.Paragraph{Text: text, Sources: urls})
+	}
+	return passages, kept
 }
 
 func clipHeadline(h string) string {

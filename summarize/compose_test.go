@@ -96,18 +96,21 @@ func TestLLMBriefing(t *testing.T) {
 
 func TestLLMBriefingVerifiesCitations(t *testing.T) {
 	// Ids run across the briefing in story order: a1–a3 are the first
-	// story's articles, a4–a5 the second's, a6 the third's.
+	// story's articles, a4–a5 the second's, a6 the third's. Each story
+	// keeps at least half its sentences, so each keeps its LLM text.
 	compose := `{"headline":"OpenAI breaks free of Microsoft cloud","bullets":["One.","Two.","Three.","Four."],
 	"paragraphs":[
 	 {"sentences":[
 	   {"text":"OpenAI and Microsoft rewrote their deal.","sources":["a1","a2"]},
 	   {"text":"Microsoft keeps a license through 2032.","sources":["a2","a1"]},
-	   {"text":"Analysts expect wider distribution, see https://made-up.example.com/story","sources":["a3","a99"]},
+	   {"text":"Analysts expect wider distribution, see https://made-up.example.com/story","sources":["a3","a99","a4"]},
 	   {"text":"An invented claim.","sources":["a42"]}]},
-	 {"sentences":[{"text":"Nothing valid here.","sources":["a77"]}]},
 	 {"sentences":[
 	   {"text":"Amazon added OpenAI models to Bedrock.","sources":["a4"]},
-	   {"text":"Stargate grows.","sources":["a6"]}]}]}`
+	   {"text":"Nothing valid here.","sources":["a77"]}]},
+	 {"sentences":[
+	   {"text":"Stargate grows.","sources":["a6"]},
+	   {"text":"Bedrock is Amazon's model service.","sources":["a5"]}]}]}`
 	srv := fakeopenai.New(t)
 	srv.Handle(scripted(compose))
 	stories := cloudStories()
@@ -118,11 +121,12 @@ func TestLLMBriefingVerifiesCitations(t *testing.T) {
 		t.Fatal(err)
 	}
 	if b.Summarizer != "llm:primary" {
-		t.Fatalf("summarizer %q: 5 of 7 sentences are valid, the LLM briefing should stand", b.Summarizer)
+		t.Fatalf("summarizer %q: every story keeps half its sentences, the LLM briefing should stand", b.Summarizer)
 	}
 	url := func(s, a int) string { return stories[s].Articles[a].URL }
 	want := []briefing.Paragraph{
 		{Text: "OpenAI and Microsoft rewrote their deal. Microsoft keeps a license through 2032.", Sources: []string{url(0, 0), url(0, 1)}},
+		// a4 is an article of the briefing but not of this story.
 		{Text: "Analysts expect wider distribution, see", Sources: []string{url(0, 2)}},
 		{Text: "Amazon added OpenAI models to Bedrock.", Sources: []string{url(1, 0)}},
 		{Text: "Stargate grows.", Sources: []string{url(2, 0)}},
@@ -135,6 +139,86 @@ func TestLLMBriefingVerifiesCitations(t *testing.T) {
 	}
 }
 
+func TestLLMBriefingFallsBackPerStory(t *testing.T) {
+	// a1–a3 are the first story's articles, a4–a5 the second's, a6 the
+	// third's.
+	deal := `{"sentences":[{"text":"OpenAI and Microsoft rewrote their deal.","sources":["a1","a2"]}]}`
+	bedrock := `{"sentences":[{"text":"Amazon added OpenAI models to Bedrock.","sources":["a4"]}]}`
+	stargate := `{"sentences":[{"text":"Stargate grows.","sources":["a6"]}]}`
+	url := func(s, a int) string { return cloudStories()[s].Articles[a].URL }
+	llmPassages := []briefing.Paragraph{
+		{Text: "OpenAI and Microsoft rewrote their deal.", Sources: []string{url(0, 0), url(0, 1)}},
+		{Text: "Amazon added OpenAI models to Bedrock.", Sources: []string{url(1, 0)}},
+		{Text: "Stargate grows.", Sources: []string{url(2, 0)}},
+	}
+	tests := map[string]struct {
+		paragraphs []string
+		offline    int // the story that gets the offline passages
+	}{
+		"citations invalid": {offline: 1, paragraphs: []string{deal, `{"sentences":[
+			{"text":"Bedrock gets every OpenAI model.","sources":["a99"]},
+			{"text":"Microsoft approved the move.","sources":["a1"]},
+			{"text":"Nobody objected.","sources":[]}]}`, stargate}},
+		"story left out": {offline: 2, paragraphs: []string{deal, bedrock}},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			srv := fakeopenai.New(t)
+			srv.Handle(scripted(`{"headline":"OpenAI goes multi-cloud","bullets":["a","b","c"],"paragraphs":[` +
+				strings.Join(tc.paragraphs, ",") + `]}`))
+			stories := cloudStories()
+
+			b, err := newLLM(t, newTestPool(t, srv), nil).Summarize(context.Background(), cloudTopic, stories)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if b.Summarizer != "llm:primary" || b.Headline != "OpenAI goes multi-cloud" {
+				t.Fatalf("got a %q briefing headed %q, want the LLM's", b.Summarizer, b.Headline)
+			}
+			offline, err := summarize.Offline{}.Summarize(context.Background(), cloudTopic, stories)
+			if err != nil {
+				t.Fatal(err)
+			}
+			fallen := storyURLs(stories[tc.offline : tc.offline+1])
+			var want []briefing.Paragraph
+			for i := range stories {
+				if i != tc.offline {
+					want = append(want, llmPassages[i])
+					continue
+				}
+				for _, p := range offline.Paragraphs {
+					if fallen[p.Sources[0]] {
+						want = append(want, p)
+					}
+				}
+			}
+			if len(want) < len(stories) {
+				t.Fatalf("the offline summarizer wrote nothing for story %d", tc.offline)
+			}
+			if fmt.Sprint(b.Paragraphs) != fmt.Sprint(want) {
+				t.Fatalf("paragraphs\n%q\nwant the LLM's, with story %d's from the offline summarizer\n%q", b.Paragraphs, tc.offline, want)
+			}
+			var told strings.Builder
+			for _, a := range stories[tc.offline].Articles {
+				told.WriteString(a.Text + "\n")
+			}
+			for _, p := range b.Paragraphs {
+				if !fallen[p.Sources[0]] {
+					continue
+				}
+				if !strings.Contains(told.String(), p.Text) {
+					t.Errorf("offline passage %q is not quoted from its story's articles", p.Text)
+				}
+				for _, u := range p.Sources {
+					if !fallen[u] {
+						t.Errorf("offline passage %q cites %s, not an article of its story", p.Text, u)
+					}
+				}
+			}
+		})
+	}
+}
+
 func TestLLMBriefingFallsBackToOffline(t *testing.T) {
 	tests := map[string]struct {
 		handler func(fakeopenai.Request) fakeopenai.Response
@@ -142,7 +226,7 @@ func TestLLMBriefingFallsBackToOffline(t *testing.T) {
 		"providers down": {handler: func(fakeopenai.Request) fakeopenai.Response {
 			return fakeopenai.Response{Status: 503}
 		}},
-		"most citations invalid": {handler: scripted(`{"headline":"H","bullets":["a","b","c"],"paragraphs":[{"sentences":[
+		"no story keeps its citations": {handler: scripted(`{"headline":"H","bullets":["a","b","c"],"paragraphs":[{"sentences":[
 			{"text":"One.","sources":["a1"]},{"text":"Two.","sources":["a50"]},{"text":"Three.","sources":[]},{"text":"Four.","sources":["x"]}]}]}`)},
 		"no headline": {handler: scripted(`{"headline":" ","bullets":["a","b","c"],"paragraphs":[{"sentences":[{"text":"One.","sources":["a1"]}]}]}`)},
 		"wrong shape": {handler: scripted(`{"headline":{"text":"H"},"bullets":"a","paragraphs":[]}`)},
@@ -224,7 +308,9 @@ func TestLLMBriefingAudience(t *testing.T) {
 					return fakeopenai.Default(r)
 				}
 				return fakeopenai.Response{Content: `{"headline":"OpenAI goes multi-cloud","bullets":["a","b","c"],
-				"paragraphs":[{"sentences":[{"text":"Amazon added OpenAI models to Bedrock.","sources":["a4"]}]}],
+				"paragraphs":[{"sentences":[{"text":"OpenAI and Microsoft rewrote their deal.","sources":["a1"]}]},
+				{"sentences":[{"text":"Amazon added OpenAI models to Bedrock.","sources":["a4"]}]},
+				{"sentences":[{"text":"Stargate grows.","sources":["a6"]}]}],
 				"audience_paragraph":{"sentences":[{"text":"For ` + tc.want + `, OpenAI models now run where the data is.","sources":["a4","a5"]}]}}`}
 			})
 			l := newLLM(t, newTestPool(t, srv), nil)
@@ -246,7 +332,7 @@ func TestLLMBriefingAudience(t *testing.T) {
 			asked := strings.Contains(string(schema), "audience_paragraph")
 			last := b.Paragraphs[len(b.Paragraphs)-1]
 			if tc.want == "" {
-				if asked || len(b.Paragraphs) != 1 {
+				if asked || len(b.Paragraphs) != 3 {
 					t.Errorf("without an audience the schema asks for one (%v) or the paragraph is kept: %q", asked, b.Paragraphs)
 				}
 				return

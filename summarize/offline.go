@@ -78,12 +78,8 @@ func (o Offline) Summarize(ctx context.Context, topic briefing.Topic, stories []
 		Stories:     stories,
 		Headline:    clip(storyHeadline(stories[lead]), maxHeadline),
 	}
-	for i, s := range stories {
-		passages := x.passages(i, min(maxPassages, 1+len(s.Articles)))
-		if s.Update && len(passages) > 0 {
-			passages[0].Text = "Update: " + passages[0].Text
-		}
-		b.Paragraphs = append(b.Paragraphs, passages...)
+	for i := range stories {
+		b.Paragraphs = append(b.Paragraphs, x.storyPassages(i)...)
 	}
 	b.Bullets = x.bullets(b.Headline)
 	return b, nil
@@ -233,6 +229,17 @@ func redundant(c *candidate, picked []*candidate) bool {
 		}
 	}
 	return false
+}
+
+// storyPassages is story i's part of the offline briefing. The LLM
+// summarizer takes it too, for a story whose LLM text fails verification.
+func (x *extract) storyPassages(i int) []briefing.Paragraph {
+	s := x.stories[i]
+	passages := x.passages(i, min(maxPassages, 1+len(s.Articles)))
+	if s.Update && len(passages) > 0 {
+		passages[0].Text = "Update: " + passages[0].Text
+	}
+	return passages
 }
 
 // passages quotes up to n of story i's most central sentences, in the
