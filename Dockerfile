@@ -16,7 +16,8 @@ COPY --from=build --chown=nonroot:nonroot /out/config /config
 ENV BRIEFING_CONFIG=/config/config.yaml
 WORKDIR /data
 VOLUME ["/config", "/data"]
-EXPOSE 9090
+# server.listen (health, metrics) and teams.listen (Bot Framework activities).
+EXPOSE 9090 3978
 USER nonroot:nonroot
 ENTRYPOINT ["briefing"]
 CMD ["run"]

@@ -21,7 +21,8 @@ import (
 
 var _ briefing.Service = (*Engine)(nil)
 
-// Options wire an Engine. Store, Collector and Summarizer are required.
+// Options wire an Engine. Store, Collector, Summarizer and Answerer are
+// required.
 type Options struct {
 	Topics     []briefing.Topic
 	Store      *store.DB
@@ -123,7 +124,7 @@ func (e *Engine) Build(ctx context.Context, topicID string, opts briefing.BuildO
 			return nil, err
 		}
 	}
-	stories, err := e.Stories(topic, opts.MaxStories)
+	stories, err := e.selectStories(topic, opts.MaxStories)
 	if err != nil {
 		return nil, err
 	}
@@ -161,11 +162,16 @@ func (e *Engine) fresh(topicID string) bool {
 	return ok && e.now().Sub(last) < e.opts.FreshFor
 }
 
-// Stories returns the topic's ranked stories in its window, without those
-// already told; maxStories overrides the topic's limit (0: all).
-func (e *Engine) Stories(topic briefing.Topic, maxStories *int) ([]briefing.Story, error) {
+// futureSkew admits articles dated a little ahead of our clock: a feed
+// whose server clock runs fast (or that dates items in a wrong zone) would
+// otherwise have its newest items left out until the clocks agree.
+const futureSkew = time.Hour
+
+// selectStories returns the topic's ranked stories in its window, without
+// those already told; maxStories overrides the topic's limit (0: all).
+func (e *Engine) selectStories(topic briefing.Topic, maxStories *int) ([]briefing.Story, error) {
 	now := e.now()
-	articles, err := e.opts.Store.TopicArticles(topic.ID, now.Add(-topic.Window), now.Add(time.Hour))
+	articles, err := e.opts.Store.TopicArticles(topic.ID, now.Add(-topic.Window), now.Add(futureSkew))
 	if err != nil {
 		return nil, fmt.Errorf("read %s articles: %w", topic.ID, err)
 	}

@@ -43,6 +43,7 @@ func writeFeed(tb testing.TB, dir, name string, items ...[3]string) string {
 }
 
 func newEngine(tb testing.TB, topics ...briefing.Topic) (*engine.Engine, *store.DB) {
+	tb.Helper()
 	return newEngineFresh(tb, 0, topics...)
 }
 
@@ -67,6 +68,7 @@ func newEngineFresh(tb testing.TB, freshFor time.Duration, topics ...briefing.To
 }
 
 func cloudTopic(tb testing.TB) briefing.Topic {
+	tb.Helper()
 	dir := tb.TempDir()
 	return briefing.Topic{ID: "cloud", Name: "Cloud", Window: 24 * time.Hour, MaxStories: 5, Feeds: []string{
 		writeFeed(tb, dir, "wire",
@@ -121,6 +123,35 @@ func TestBuildRemembersOnlyPostedBriefings(t *testing.T) {
 	_, err = e.Build(ctx, "cloud", briefing.BuildOptions{Offline: true})
 	if briefing.ErrorCode(err) != briefing.ENOTFOUND || !strings.Contains(briefing.ErrorMessage(err), "No new stories for Cloud in the last 24h") {
 		t.Errorf("after posting: err = %v, want no new stories", err)
+	}
+}
+
+// Memory across posts: a told story with a new article comes back marked
+// as an update; a told story with nothing new stays out.
+func TestBuildMarksUpdateAfterPost(t *testing.T) {
+	topic := cloudTopic(t)
+	e, _ := newEngine(t, topic)
+	ctx := context.Background()
+	posted, err := e.Build(ctx, "cloud", briefing.BuildOptions{Remember: true})
+	if err != nil || len(posted.Stories) != 2 {
+		t.Fatalf("first briefing: %+v, %v", posted, err)
+	}
+	writeFeed(t, filepath.Dir(topic.Feeds[1]), "daily",
+		[3]string{"Nimbus Cloud storage outage lasts six hours", "The Nimbus Cloud outage in na-east-1 took storage down for six hours.", "1h"},
+		[3]string{"Nimbus Cloud outage: storage in na-east-1 restored after six hours", "Nimbus Cloud restored storage in na-east-1 after the six-hour outage.", "30m"})
+
+	b, err := e.Build(ctx, "cloud", briefing.BuildOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(b.Stories) != 1 || !b.Stories[0].Update || !strings.Contains(b.Stories[0].Title, "Nimbus") {
+		for _, s := range b.Stories {
+			t.Logf("story %q update=%v articles=%d", s.Title, s.Update, len(s.Articles))
+		}
+		t.Fatalf("want only the outage story, marked as an update")
+	}
+	if b.Stories[0].ID != posted.Stories[0].ID {
+		t.Errorf("the outage story changed its id from %s to %s as an article joined it", posted.Stories[0].ID, b.Stories[0].ID)
 	}
 }
 

@@ -36,20 +36,27 @@ type App struct {
 	cleanup func()
 }
 
-// loadConfig finds the config: --config, else $BRIEFING_CONFIG, else
-// ./config.yaml, else (where allowDemo) the embedded demo written to a
-// temporary folder.
+// configFile names the config to read: --config, else $BRIEFING_CONFIG,
+// else ./config.yaml when it exists; "" when there is none.
+func configFile(env *Env) string {
+	switch {
+	case env.ConfigPath != "":
+		return env.ConfigPath
+	case os.Getenv("BRIEFING_CONFIG") != "":
+		return os.Getenv("BRIEFING_CONFIG")
+	}
+	if _, err := os.Stat("config.yaml"); err == nil {
+		return "config.yaml"
+	}
+	return ""
+}
+
+// loadConfig reads the config configFile names, else (where allowDemo)
+// the embedded demo written to a temporary folder. env.ConfigPath is set
+// to the file read, so that later messages can name it.
 func loadConfig(env *Env, allowDemo bool) (cfg *Config, cleanup func(), isDemo bool, err error) {
-	path := env.ConfigPath
-	if path == "" {
-		path = os.Getenv("BRIEFING_CONFIG")
-	}
-	if path == "" {
-		if _, err := os.Stat("config.yaml"); err == nil {
-			path = "config.yaml"
-		}
-	}
-	if path != "" {
+	if path := configFile(env); path != "" {
+		env.ConfigPath = path
 		cfg, err = LoadConfig(path)
 		return cfg, func() {}, false, err
 	}

@@ -4,8 +4,8 @@ import (
 	"context"
 	"flag"
 	"fmt"
-	"os"
 	"strings"
+	"unicode"
 
 	"github.com/briefing-bot/briefing"
 	"github.com/briefing-bot/briefing/collect"
@@ -175,7 +175,7 @@ func manifestFlags(*flag.FlagSet) func(context.Context, *Env, []string) error {
 			return usagef("manifest takes no arguments")
 		}
 		name := "Briefing"
-		if env.ConfigPath != "" || fileExists("config.yaml") {
+		if configFile(env) != "" {
 			cfg, cleanup, _, err := loadConfig(env, false)
 			if err != nil {
 				return err
@@ -186,11 +186,6 @@ func manifestFlags(*flag.FlagSet) func(context.Context, *Env, []string) error {
 		_, err := fmt.Fprint(env.Stdout, slackbot.Manifest(name))
 		return err
 	}
-}
-
-func fileExists(path string) bool {
-	_, err := os.Stat(path)
-	return err == nil
 }
 
 func postFlags(fs *flag.FlagSet) func(context.Context, *Env, []string) error {
@@ -252,7 +247,7 @@ func askFlags(fs *flag.FlagSet) func(context.Context, *Env, []string) error {
 		if q.BriefingID == "" && q.Topic == "" {
 			q.Topic = app.Config.Topics[0].ID
 		}
-		if app.Demo {
+		if app.Demo && q.BriefingID == "" {
 			// The demo's store is new: write the briefing the question is about.
 			b, err := app.Engine.Build(ctx, q.Topic, briefing.BuildOptions{})
 			if err != nil {
@@ -268,7 +263,7 @@ func askFlags(fs *flag.FlagSet) func(context.Context, *Env, []string) error {
 			onDelta = func(draft string) {
 				stable := draft[:strings.LastIndexAny(draft, " \n")+1]
 				if len(stable) > len(printed) && strings.HasPrefix(stable, printed) {
-					fmt.Fprint(env.Stdout, stable[len(printed):])
+					fmt.Fprint(env.Stdout, strings.Map(terminalSafe, stable[len(printed):]))
 					printed = stable
 				}
 			}
@@ -284,4 +279,14 @@ func askFlags(fs *flag.FlagSet) func(context.Context, *Env, []string) error {
 		}
 		return render.Answer(env.Stdout, a)
 	}
+}
+
+// terminalSafe blanks the control characters (escape sequences above all)
+// and bidirectional overrides in a streamed answer, which comes from an
+// LLM and is untrusted; render.Answer does the same for the final text.
+func terminalSafe(r rune) rune {
+	if r != '\n' && (unicode.IsControl(r) || unicode.Is(unicode.Bidi_Control, r)) {
+		return ' '
+	}
+	return r
 }

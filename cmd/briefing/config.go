@@ -11,7 +11,6 @@ import (
 	"reflect"
 	"regexp"
 	"sort"
-	"strconv"
 	"strings"
 	"time"
 
@@ -282,16 +281,9 @@ func (c *checker) walk(n *yaml.Node, t reflect.Type, path string) {
 			c.add(path, n.Line, "must be a single value")
 			return
 		}
-		var err error
-		switch t.Kind() {
-		case reflect.Int, reflect.Int64:
-			_, err = strconv.ParseInt(n.Value, 10, 64)
-		case reflect.Float64:
-			_, err = strconv.ParseFloat(n.Value, 64)
-		case reflect.Bool:
-			_, err = strconv.ParseBool(n.Value)
-		}
-		if err != nil {
+		// Decoding the value alone accepts exactly what the decoder will
+		// (0x10 as a number, "1" not as a bool) and names the key.
+		if err := n.Decode(reflect.New(t).Interface()); err != nil {
 			c.add(path, n.Line, "%q is not a %s", n.Value, kindName(t.Kind()))
 		}
 	}
@@ -536,6 +528,9 @@ func (cfg *Config) validate(lines map[string]int) []Problem {
 		if pr.Temperature != nil && (*pr.Temperature < 0 || *pr.Temperature > 2) {
 			add(p+".temperature", "must be between 0 and 2")
 		}
+		if pr.MaxRetries != nil && *pr.MaxRetries < 0 {
+			add(p+".max_retries", "must not be negative")
+		}
 	}
 	if cfg.LLM.MaxInputTokens < 0 {
 		add("llm.max_input_tokens", "must not be negative")
@@ -608,6 +603,9 @@ func (cfg *Config) Warnings() []string {
 	}
 	if usesSlack && cfg.Slack.BotToken == "" {
 		w = append(w, "schedules post to Slack but slack.bot_token is empty: set SLACK_BOT_TOKEN before `briefing run`")
+	}
+	if cfg.Slack.BotToken != "" && cfg.Slack.AppToken == "" {
+		w = append(w, "slack.app_token is empty: `briefing run` needs it for socket mode; `briefing post` works without it")
 	}
 	if usesTeams && cfg.Teams.AppID == "" {
 		w = append(w, "schedules post to Teams channels but teams.app_id is empty: set TEAMS_APP_ID before `briefing run`")

@@ -137,3 +137,48 @@ func linkedURLs(blocks string) map[string]bool {
 	}
 	return urls
 }
+
+// check --online reaches Slack and every keyed provider. The fake model
+// reasons like gpt-5: a small output budget leaves no room for the reply,
+// so a ping that caps it would fail against a working provider.
+func TestCheckOnline(t *testing.T) {
+	tests := map[string]struct {
+		status   int
+		wantCode int
+		want     string
+	}{
+		"working provider": {http.StatusOK, 0, "llm primary: OK"},
+		"key refused":      {http.StatusUnauthorized, 1, "llm provider primary"},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			dir := inTempDir(t)
+			slackFake := fakeslack.New(t)
+			llm := fakeopenai.New(t)
+			llm.Handle(func(r fakeopenai.Request) fakeopenai.Response {
+				if tc.status != http.StatusOK {
+					return fakeopenai.Response{Status: tc.status}
+				}
+				if budget := r.Body.MaxCompletionTokens; budget > 0 && budget < 100 {
+					return fakeopenai.Response{Content: ""}
+				}
+				return fakeopenai.Response{Content: "OK"}
+			})
+			path := writeConfig(t, dir, fmt.Sprintf(`store: {path: %q}
+llm:
+  providers:
+    - {name: primary, kind: openai, base_url: %q, api_key: %s, model: gpt-5-mini}
+slack: {bot_token: %s, api_url: %q}
+topics:
+  - {id: cloud, feeds: [x.xml]}
+`, filepath.Join(dir, "b.db"), llm.URL, testAPIKey, slackFake.BotToken(), slackFake.APIURL()))
+			code, out, errOut := runMain(t, "check", "--online", "--config", path)
+			if code != tc.wantCode || !strings.Contains(out+errOut, tc.want) {
+				t.Errorf("exit %d, want %d and %q:\n%s%s", code, tc.wantCode, tc.want, out, errOut)
+			}
+			if code == 0 && !strings.Contains(out, "slack: auth.test OK") {
+				t.Errorf("Slack not checked:\n%s", out)
+			}
+		})
+	}
+}

@@ -58,6 +58,7 @@ var commands = []command{
 
 // Env is what every command gets: global flags, output streams, logger.
 type Env struct {
+	// ConfigPath is --config until a config is loaded, then the file read.
 	ConfigPath string
 	LogLevel   string
 	LogFormat  string
@@ -124,6 +125,7 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) (code in
 }
 
 // parseInterleaved lets flags come before or after positional arguments.
+// After "--" everything is positional, so a question may contain "-v".
 func parseInterleaved(fs *flag.FlagSet, args []string) ([]string, error) {
 	var positional []string
 	for {
@@ -133,15 +135,17 @@ func parseInterleaved(fs *flag.FlagSet, args []string) ([]string, error) {
 			}
 			return nil, usagef("%v", err)
 		}
-		args = fs.Args()
-		if len(args) == 0 {
+		rest := fs.Args()
+		// flag consumes the "--" that ends its parsing; without this check
+		// the next round would parse what follows it as flags again.
+		if consumed := len(args) - len(rest); consumed > 0 && args[consumed-1] == "--" {
+			return append(positional, rest...), nil
+		}
+		if len(rest) == 0 {
 			return positional, nil
 		}
-		if args[0] == "--" {
-			return append(positional, args[1:]...), nil
-		}
-		positional = append(positional, args[0])
-		args = args[1:]
+		positional = append(positional, rest[0])
+		args = rest[1:]
 	}
 }
 

@@ -4,11 +4,14 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"flag"
+	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -252,5 +255,45 @@ func TestVersion(t *testing.T) {
 	code, out, _ := runMain(t, "version")
 	if code != 0 || !strings.HasPrefix(out, "briefing ") {
 		t.Errorf("exit %d: %q", code, out)
+	}
+}
+
+func TestParseInterleaved(t *testing.T) {
+	tests := map[string]struct {
+		args       []string
+		positional []string
+		format     string
+	}{
+		"flags first":            {[]string{"--format", "json", "cloud"}, []string{"cloud"}, "json"},
+		"flags after":            {[]string{"cloud", "--format", "json"}, []string{"cloud"}, "json"},
+		"flags between":          {[]string{"what", "--format", "json", "now"}, []string{"what", "now"}, "json"},
+		"dash-dash first":        {[]string{"--", "what", "does", "-v", "mean"}, []string{"what", "does", "-v", "mean"}, "text"},
+		"dash-dash after a word": {[]string{"what", "--format", "json", "--", "-v", "--format"}, []string{"what", "-v", "--format"}, "json"},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			fs := flag.NewFlagSet("test", flag.ContinueOnError)
+			fs.SetOutput(io.Discard)
+			format := fs.String("format", "text", "")
+			got, err := parseInterleaved(fs, tc.args)
+			if err != nil || !slices.Equal(got, tc.positional) || *format != tc.format {
+				t.Errorf("got %q, --format %q, err %v; want %q, %q", got, *format, err, tc.positional, tc.format)
+			}
+		})
+	}
+}
+
+// The container names its config with $BRIEFING_CONFIG; manifest must read
+// it like every other command.
+func TestManifestReadsBriefingConfig(t *testing.T) {
+	dir := inTempDir(t)
+	path := filepath.Join(dir, "elsewhere.yaml")
+	if err := os.WriteFile(path, []byte("slack: {app_name: Newsdesk}\ntopics:\n  - {id: cloud, feeds: [x.xml]}\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("BRIEFING_CONFIG", path)
+	code, out, errOut := runMain(t, "manifest")
+	if code != 0 || !strings.Contains(out, "name: Newsdesk") {
+		t.Errorf("exit %d, stderr %q; manifest does not name the app Newsdesk:\n%s", code, errOut, out)
 	}
 }

@@ -37,6 +37,12 @@ func runFlags(*flag.FlagSet) func(context.Context, *Env, []string) error {
 		for _, w := range app.Config.Warnings() {
 			env.Logger.Warn(w)
 		}
+		if s := app.Config.Slack; s.BotToken != "" && s.AppToken == "" {
+			// Refused here, not when socket mode starts: by then the
+			// catch-up may have posted, and the daemon would still exit.
+			return &ConfigError{File: env.ConfigPath, Problems: []Problem{{Path: "slack.app_token",
+				Message: "is required by `briefing run` with slack.bot_token: socket mode needs an app-level token (xapp-…)"}}}
+		}
 		return serve(ctx, app)
 	}
 }
@@ -282,15 +288,17 @@ func (p poster) FindPosted(ctx context.Context, s schedule.Schedule, slot briefi
 	return ch, ts, found, err
 }
 
-// pingProvider sends one tiny request, for `check --online`.
+// pingProvider sends one tiny request, for `check --online`. It leaves the
+// output limit at the provider's own: a reasoning model spends a small
+// budget on reasoning and replies with nothing, which would read as a
+// failure.
 func pingProvider(ctx context.Context, p llm.Provider, log *slog.Logger) error {
 	pool, err := llm.New([]llm.Provider{p}, llm.Options{Logger: log})
 	if err != nil {
 		return err
 	}
 	_, err = pool.Complete(ctx, briefing.CompletionRequest{
-		Messages:  []briefing.Message{{Role: "user", Content: "Reply with the word OK."}},
-		MaxTokens: 5,
+		Messages: []briefing.Message{{Role: "user", Content: "Reply with the word OK."}},
 	})
 	return err
 }

@@ -337,3 +337,23 @@ func (b *syncBuffer) String() string {
 	defer b.mu.Unlock()
 	return b.buf.String()
 }
+
+// A bot token without an app token cannot run socket mode: run refuses at
+// once, before it posts anything.
+func TestRunRefusesBotTokenWithoutAppToken(t *testing.T) {
+	dir := inTempDir(t)
+	slackFake := fakeslack.New(t)
+	configPath, _ := daemonConfig(t, dir, slackFake, fakeopenai.New(t).URL)
+	data, err := os.ReadFile(configPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeConfig(t, dir, strings.Replace(string(data), "app_token: "+slackFake.AppToken()+",", "", 1))
+	code, _, errOut := runMain(t, "run", "--config", configPath)
+	if code != 2 || !strings.Contains(errOut, "slack.app_token: is required") {
+		t.Errorf("exit %d, stderr %q; want 2 naming slack.app_token", code, errOut)
+	}
+	if n := len(slackFake.Messages()); n != 0 {
+		t.Errorf("%d messages posted before refusing to run", n)
+	}
+}
