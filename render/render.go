@@ -282,7 +282,7 @@ func footer(b *briefing.Briefing, sources int) string {
 // overrides, which could disguise text, become spaces, and runs of space
 // collapse.
 func clean(s string) string {
-	return strings.Join(strings.Fields(strings.Map(visible, s)), " ")
+	return strings.Join(strings.Fields(strings.Map(TerminalSafe, s)), " ")
 }
 
 // cleanLines is clean for multi-line text: line breaks stay, so that an
@@ -295,8 +295,12 @@ func cleanLines(s string) string {
 	return strings.Join(lines, "\n")
 }
 
-func visible(r rune) rune {
-	if unicode.IsControl(r) || unicode.Is(unicode.Bidi_Control, r) {
+// TerminalSafe blanks the control characters other than line breaks
+// (escape sequences above all) and the bidirectional overrides in
+// untrusted text, so that it cannot take over a terminal or reorder what
+// a reader sees; use it with strings.Map.
+func TerminalSafe(r rune) rune {
+	if r != '\n' && (unicode.IsControl(r) || unicode.Is(unicode.Bidi_Control, r)) {
 		return ' '
 	}
 	return r

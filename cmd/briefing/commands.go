@@ -5,7 +5,6 @@ import (
 	"flag"
 	"fmt"
 	"strings"
-	"unicode"
 
 	"github.com/briefing-bot/briefing"
 	"github.com/briefing-bot/briefing/collect"
@@ -263,7 +262,7 @@ func askFlags(fs *flag.FlagSet) func(context.Context, *Env, []string) error {
 			onDelta = func(draft string) {
 				stable := draft[:strings.LastIndexAny(draft, " \n")+1]
 				if len(stable) > len(printed) && strings.HasPrefix(stable, printed) {
-					fmt.Fprint(env.Stdout, strings.Map(terminalSafe, stable[len(printed):]))
+					fmt.Fprint(env.Stdout, strings.Map(render.TerminalSafe, stable[len(printed):]))
 					printed = stable
 				}
 			}
@@ -279,14 +278,4 @@ func askFlags(fs *flag.FlagSet) func(context.Context, *Env, []string) error {
 		}
 		return render.Answer(env.Stdout, a)
 	}
-}
-
-// terminalSafe blanks the control characters (escape sequences above all)
-// and bidirectional overrides in a streamed answer, which comes from an
-// LLM and is untrusted; render.Answer does the same for the final text.
-func terminalSafe(r rune) rune {
-	if r != '\n' && (unicode.IsControl(r) || unicode.Is(unicode.Bidi_Control, r)) {
-		return ' '
-	}
-	return r
 }
