@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"net/http"
 	"net/url"
 	"strings"
@@ -69,17 +70,16 @@ type Provider struct {
 	// that hangs costs two timeouts before the next provider is tried.
 	Timeout         time.Duration
 	MaxOutputTokens int
-	// Temperature defaults to DefaultTemperature (a zero value cannot be
-	// told from unset); reasoning models get none.
-	Temperature float32
+	// Temperature is nil for DefaultTemperature; reasoning models get none.
+	Temperature *float32
 	// JSONSchema says whether the provider supports json_schema structured
 	// output. Unset means yes for openai and azure; for compatible servers
 	// it is tried once, and a 400 that goes away without it switches the
 	// provider to JSON in the prompt for the rest of the process.
 	JSONSchema *bool
-	// MaxRetries bounds the retries of a 429 or 5xx reply (default
-	// DefaultMaxRetries); timeouts count against it too.
-	MaxRetries int
+	// MaxRetries bounds the retries of a 429 or 5xx reply; nil means
+	// DefaultMaxRetries, 0 none. Timeouts count against it too.
+	MaxRetries *int
 }
 
 // String describes the provider without its key.
@@ -179,7 +179,7 @@ func New(providers []Provider, opts Options) (*Pool, error) {
 		}
 		hc := *base
 		hc.Timeout = pr.Timeout
-		doer := &retryingClient{client: &hc, maxRetries: pr.MaxRetries, base: retryBase, cap: retryCap, now: p.now}
+		doer := &retryingClient{client: &hc, maxRetries: *pr.MaxRetries, base: retryBase, cap: retryCap, now: p.now}
 		p.providers = append(p.providers, &provider{
 			Provider: pr,
 			client:   openai.NewClientWithConfig(clientConfig(pr, doer)),
@@ -225,7 +225,7 @@ func withDefaults(pr Provider) (Provider, error) {
 	if pr.Model == "" {
 		return pr, errors.New("model is required")
 	}
-	if pr.Timeout < 0 || pr.MaxOutputTokens < 0 || pr.MaxRetries < 0 || pr.Temperature < 0 {
+	if pr.Timeout < 0 || pr.MaxOutputTokens < 0 || (pr.MaxRetries != nil && *pr.MaxRetries < 0) || (pr.Temperature != nil && *pr.Temperature < 0) {
 		return pr, errors.New("timeout, max output tokens, retries and temperature must not be negative")
 	}
 	if pr.Timeout == 0 {
@@ -234,11 +234,11 @@ func withDefaults(pr Provider) (Provider, error) {
 	if pr.MaxOutputTokens == 0 {
 		pr.MaxOutputTokens = DefaultMaxOutputTokens
 	}
-	if pr.Temperature == 0 {
-		pr.Temperature = DefaultTemperature
+	if pr.Temperature == nil {
+		pr.Temperature = new(float32(DefaultTemperature))
 	}
-	if pr.MaxRetries == 0 {
-		pr.MaxRetries = DefaultMaxRetries
+	if pr.MaxRetries == nil {
+		pr.MaxRetries = new(DefaultMaxRetries)
 	}
 	return pr, nil
 }
@@ -394,7 +394,9 @@ func (pr *provider) request(req briefing.CompletionRequest, useSchema bool) open
 	} else {
 		//lint:ignore SA1019 max_tokens, deprecated by OpenAI, is what every OpenAI-compatible server (Ollama, vLLM, gateways) understands.
 		r.MaxTokens = maxTokens
-		r.Temperature = pr.Temperature
+		// go-openai omits a zero temperature, which servers read as their
+		// default (1.0); the smallest float is its documented stand-in.
+		r.Temperature = max(*pr.Temperature, math.SmallestNonzeroFloat32)
 	}
 	if useSchema {
 		name := req.SchemaName

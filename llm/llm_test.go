@@ -185,7 +185,7 @@ func TestFailover(t *testing.T) {
 				"model-2": {Content: `{"summary":"second"}`},
 			}))
 			pool := newPool(t, srv, llm.Options{},
-				llm.Provider{Name: "one", Model: "model-1", MaxRetries: 1},
+				llm.Provider{Name: "one", Model: "model-1", MaxRetries: new(1)},
 				llm.Provider{Name: "two", Model: "model-2"})
 
 			c, err := pool.Complete(context.Background(), askJSON("x"))
@@ -205,8 +205,8 @@ func TestAllProvidersDown(t *testing.T) {
 		return fakeopenai.Response{Status: http.StatusServiceUnavailable}
 	})
 	pool := newPool(t, srv, llm.Options{},
-		llm.Provider{Name: "one", Model: "m1", MaxRetries: 2},
-		llm.Provider{Name: "two", Model: "m2", MaxRetries: 1})
+		llm.Provider{Name: "one", Model: "m1", MaxRetries: new(2)},
+		llm.Provider{Name: "two", Model: "m2", MaxRetries: new(0)})
 
 	_, err := pool.Complete(context.Background(), ask("x"))
 	if err == nil {
@@ -221,7 +221,7 @@ func TestAllProvidersDown(t *testing.T) {
 	if !errors.As(err, &apiErr) || apiErr.HTTPStatusCode != http.StatusServiceUnavailable {
 		t.Errorf("error %v does not wrap the API error", err)
 	}
-	if n := len(srv.Requests()); n != 3+2 {
+	if n := len(srv.Requests()); n != 3+1 {
 		t.Errorf("%d requests, want each provider tried 1+MaxRetries times", n)
 	}
 }
@@ -249,7 +249,7 @@ func TestBreakerSkipsFailingProvider(t *testing.T) {
 	now := time.Date(2026, 11, 25, 8, 0, 0, 0, time.UTC)
 	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
 	pool := newPool(t, srv, llm.Options{Now: clock, BreakerThreshold: 2, BreakerCooldown: time.Minute},
-		llm.Provider{Name: "flaky", Model: "bad", MaxRetries: 1},
+		llm.Provider{Name: "flaky", Model: "bad", MaxRetries: new(1)},
 		llm.Provider{Name: "backup", Model: "good"})
 
 	for range 4 {
@@ -360,7 +360,7 @@ func TestStreamFailsOverOnlyBeforeFirstDelta(t *testing.T) {
 		"up":   {Content: "answer"},
 	}))
 	pool := newPool(t, srv, llm.Options{},
-		llm.Provider{Name: "down", Model: "down", MaxRetries: 1},
+		llm.Provider{Name: "down", Model: "down", MaxRetries: new(1)},
 		llm.Provider{Name: "up", Model: "up"})
 
 	var last string
@@ -439,7 +439,7 @@ func TestAPIKeyOnlyInHeaders(t *testing.T) {
 		"m2": {Content: `{"summary":"x"}`},
 	}))
 	pool := newPool(t, srv, llm.Options{},
-		llm.Provider{Name: "one", Model: "m1", MaxRetries: 1},
+		llm.Provider{Name: "one", Model: "m1", MaxRetries: new(1)},
 		llm.Provider{Name: "two", Model: "m2"})
 	if _, err := pool.Complete(context.Background(), askJSON("x")); err != nil {
 		t.Fatal(err)
@@ -481,5 +481,22 @@ func TestNewRejectsInvalidProviders(t *testing.T) {
 	_, err := llm.New([]llm.Provider{{Name: "a", Model: "m", APIKey: "k"}, {Name: "a", Model: "m", APIKey: "k"}}, llm.Options{})
 	if err == nil || !strings.Contains(err.Error(), "used twice") {
 		t.Errorf("duplicate names: %v", err)
+	}
+}
+
+// A temperature of 0 is asked for, not dropped: go-openai omits a zero
+// value, which a server would read as its default of 1.
+func TestZeroTemperatureIsSent(t *testing.T) {
+	srv := fakeopenai.New(t)
+	pool := newPool(t, srv, llm.Options{}, llm.Provider{Name: "one", Model: "gpt-4.1-mini", Temperature: new(float32(0))})
+	if _, err := pool.Complete(context.Background(), ask("x")); err != nil {
+		t.Fatal(err)
+	}
+	var body map[string]any
+	if err := json.Unmarshal(srv.Requests()[0].Raw, &body); err != nil {
+		t.Fatal(err)
+	}
+	if temp, ok := body["temperature"].(float64); !ok || temp > 1e-6 {
+		t.Errorf("temperature = %v, want (nearly) zero and present", body["temperature"])
 	}
 }

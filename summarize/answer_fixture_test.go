@@ -22,7 +22,7 @@ var testNow = time.Date(2026, 4, 29, 8, 0, 0, 0, time.UTC)
 // test ends that the API key never left the Authorization header.
 func newTestPool(tb testing.TB, srv *fakeopenai.Server) *llm.Pool {
 	tb.Helper()
-	p, err := llm.New([]llm.Provider{{Name: "primary", BaseURL: srv.URL, APIKey: testAPIKey, Model: "gpt-4.1-mini", MaxRetries: 1}},
+	p, err := llm.New([]llm.Provider{{Name: "primary", BaseURL: srv.URL, APIKey: testAPIKey, Model: "gpt-4.1-mini", MaxRetries: new(1)}},
 		llm.Options{RetryBase: time.Millisecond, RetryCap: 2 * time.Millisecond})
 	if err != nil {
 		tb.Fatal(err)

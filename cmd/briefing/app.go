@@ -174,11 +174,9 @@ func providers(cfgs []ProviderConfig) []llm.Provider {
 			Deployment: p.Deployment, APIVersion: p.APIVersion, Timeout: p.Timeout.D(),
 			MaxOutputTokens: p.MaxOutputTokens, JSONSchema: p.JSONSchema}
 		if p.Temperature != nil {
-			lp.Temperature = float32(*p.Temperature)
+			lp.Temperature = new(float32(*p.Temperature))
 		}
-		if p.MaxRetries != nil {
-			lp.MaxRetries = *p.MaxRetries
-		}
+		lp.MaxRetries = p.MaxRetries
 		out = append(out, lp)
 	}
 	return out
