@@ -43,7 +43,12 @@ func runFlags(*flag.FlagSet) func(context.Context, *Env, []string) error {
 			return &ConfigError{File: env.ConfigPath, Problems: []Problem{{Path: "slack.app_token",
 				Message: "is required by `briefing run` with slack.bot_token: socket mode needs an app-level token (xapp-…)"}}}
 		}
-		return serve(ctx, app)
+		err = serve(ctx, app)
+		if ctx.Err() != nil {
+			// A stop asked for, even while starting, is a clean exit.
+			return nil
+		}
+		return err
 	}
 }
 
@@ -147,11 +152,7 @@ func serve(ctx context.Context, app *App) error {
 			log.Warn("teams work did not finish in time", slog.Any("error", err))
 		}
 	}
-	err = g.Wait()
-	if ctx.Err() != nil && (err == nil || errors.Is(err, context.Canceled)) {
-		return nil
-	}
-	return err
+	return g.Wait()
 }
 
 // collectLoop fetches every feed at start and then every collect.interval.

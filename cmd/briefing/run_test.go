@@ -190,12 +190,19 @@ func demoCloudFeeds(tb testing.TB, dir string) []string {
 // askInThread replies in a briefing's thread and waits for the answer.
 func askInThread(tb testing.TB, s *fakeslack.Server, channel, threadTS, eventID, question string) {
 	tb.Helper()
+	isAnswer := func(m fakeslack.Message) bool {
+		return m.Method == "chat.update" && m.ThreadTS == threadTS && strings.Contains(m.Text, "Sources:")
+	}
+	earlier := 0
+	for _, m := range s.Messages() {
+		if isAnswer(m) {
+			earlier++
+		}
+	}
 	ts := s.AddMessage("CUSERS", slack.Msg{Text: question}) // a fresh ts from Slack's clock
 	s.SendEvent(tb, eventID, map[string]any{"type": "message", "channel": channel, "user": "U1",
 		"text": question, "ts": ts, "thread_ts": threadTS}, 0)
-	s.WaitMessages(tb, 1, func(m fakeslack.Message) bool {
-		return m.Method == "chat.update" && m.ThreadTS == threadTS && strings.Contains(m.Text, "Sources:")
-	})
+	s.WaitMessages(tb, earlier+1, isAnswer)
 }
 
 func llmSaw(s *fakeopenai.Server, text string) bool {
