@@ -41,8 +41,9 @@ type ScheduleInfo struct {
 	Topic, Cron, Timezone, Channel string
 }
 
-// Options configure a Bot. BotToken, Service, Threads and Events are
-// required; AppToken is required by Run.
+// Options configure a Bot. BotToken is required; Run needs AppToken,
+// Service, Threads and Events, PostBriefing needs Threads; Check alone
+// needs none of them, so a config check does not open the store.
 type Options struct {
 	BotToken, AppToken string
 	// APIURL is the Web API base URL (a proxy, a test server); default
@@ -100,8 +101,6 @@ func New(opts Options) (*Bot, error) {
 		return nil, invalidf("slack.bot_token must be a bot token starting with \"xoxb-\" (the Bot User OAuth Token)")
 	case opts.AppToken != "" && !strings.HasPrefix(opts.AppToken, "xapp-"):
 		return nil, invalidf("slack.app_token must be an app-level token starting with \"xapp-\" (with the connections:write scope)")
-	case opts.Service == nil || opts.Threads == nil || opts.Events == nil:
-		return nil, errors.New("slack: Options need a Service, Threads and Events")
 	}
 	if opts.APIURL != "" {
 		u, err := url.Parse(opts.APIURL)

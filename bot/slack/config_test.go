@@ -27,7 +27,7 @@ func TestNewValidatesOptions(t *testing.T) {
 		"user token":       {func(o *slackbot.Options) { o.BotToken = "xoxp-1" }, "slack.bot_token must be a bot token"},
 		"app token swap":   {func(o *slackbot.Options) { o.AppToken = "xoxb-1" }, "slack.app_token must be an app-level token"},
 		"bad api url":      {func(o *slackbot.Options) { o.APIURL = "slack.example" }, "slack.api_url"},
-		"no service":       {func(o *slackbot.Options) { o.Service = nil }, "Service"},
+		"token only":       {func(o *slackbot.Options) { o.Service, o.Threads, o.Events = nil, nil, nil }, ""},
 	} {
 		t.Run(name, func(t *testing.T) {
 			opts := valid
@@ -42,6 +42,20 @@ func TestNewValidatesOptions(t *testing.T) {
 				t.Errorf("error %q shows the token", err)
 			}
 		})
+	}
+}
+
+// A bot made for a token check only cannot run or post.
+func TestTokenOnlyBotNeitherRunsNorPosts(t *testing.T) {
+	bot, err := slackbot.New(slackbot.Options{BotToken: "xoxb-1", AppToken: "xapp-1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := bot.Run(context.Background()); err == nil || !strings.Contains(err.Error(), "Run needs a Service, Threads and Events") {
+		t.Errorf("Run = %v", err)
+	}
+	if _, err := bot.PostBriefing(context.Background(), "C1", &briefing.Briefing{}, ""); err == nil {
+		t.Error("PostBriefing without Threads did not fail")
 	}
 }
 

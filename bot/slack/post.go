@@ -139,8 +139,8 @@ func threadKey(channel, ts string) string { return "slack:" + channel + ":" + ts
 // failing to record the thread is logged, since posting again would repeat
 // the briefing.
 func (b *Bot) PostBriefing(ctx context.Context, channel string, br *briefing.Briefing, slotKey string) (string, error) {
-	if br == nil {
-		return "", errors.New("post briefing: no briefing")
+	if br == nil || b.opts.Threads == nil {
+		return "", errors.New("post briefing: needs a briefing and Options.Threads")
 	}
 	kind := "command"
 	if slotKey != "" {

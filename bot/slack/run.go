@@ -32,6 +32,9 @@ func (b *Bot) Run(ctx context.Context) error {
 	if b.opts.AppToken == "" {
 		return invalidf("slack.app_token is empty; socket mode needs an app-level token (xapp-…) with connections:write")
 	}
+	if b.opts.Service == nil || b.opts.Threads == nil || b.opts.Events == nil {
+		return errors.New("slack: Run needs a Service, Threads and Events")
+	}
 	if err := b.awaitIdentity(ctx); err != nil {
 		if ctx.Err() != nil {
 			return nil

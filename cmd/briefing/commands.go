@@ -145,12 +145,8 @@ func checkFlags(fs *flag.FlagSet) func(context.Context, *Env, []string) error {
 
 func checkOnline(ctx context.Context, env *Env, cfg *Config) error {
 	if cfg.Slack.BotToken != "" {
-		app, err := wire(cfg, env.Logger)
-		if err != nil {
-			return err
-		}
-		defer app.Close()
-		bot, err := newSlackBot(app)
+		// Only the token is checked: the store may be held by a running daemon.
+		bot, err := slackbot.New(slackbot.Options{BotToken: cfg.Slack.BotToken, APIURL: cfg.Slack.APIURL, Logger: env.Logger})
 		if err != nil {
 			return err
 		}

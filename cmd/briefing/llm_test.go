@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"net/http"
+	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -178,6 +179,10 @@ topics:
 			}
 			if code == 0 && !strings.Contains(out, "slack: auth.test OK") {
 				t.Errorf("Slack not checked:\n%s", out)
+			}
+			// A running daemon holds the store; a check must not need it.
+			if _, err := os.Stat(filepath.Join(dir, "b.db")); err == nil {
+				t.Error("check --online opened the store")
 			}
 		})
 	}
