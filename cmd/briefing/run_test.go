@@ -153,6 +153,8 @@ func TestRunEndToEnd(t *testing.T) {
 	}
 
 	d.stop(t)
+	// Events must reach the new connection, not the one going away.
+	slackFake.WaitDisconnected(t)
 	d = startDaemon(t, configPath)
 	askInThread(t, slackFake, "C1", post.TS, "Ev2", "Which regions were hit?")
 	if n := countPosts(slackFake, scheduledChannel); n != 1 {
