@@ -271,7 +271,23 @@ func Count(messages []openai.ChatCompletionMessage, reply string) openai.Usage {
 }
 
 // articleID finds article ids such as a3 in a prompt.
-var articleID = regexp.MustCompile(`\b(a\d+)\b`)
+var (
+	articleID    = regexp.MustCompile(`\b(a\d+)\b`)
+	storySection = regexp.MustCompile(`(?s)<story n="\d+"[^>]*>(.*?)</story>`)
+)
+
+// uniqueIDs lists the article ids (a1, a2, …) in text, once each, in order.
+func uniqueIDs(text string) []string {
+	var ids []string
+	seen := map[string]bool{}
+	for _, m := range articleID.FindAllStringSubmatch(text, -1) {
+		if !seen[m[1]] {
+			seen[m[1]] = true
+			ids = append(ids, m[1])
+		}
+	}
+	return ids
+}
 
 // Default answers like a cooperative model: a request asking for a JSON
 // schema (as response_format, or in the system prompt) gets an instance of
@@ -286,13 +302,10 @@ func Default(req Request) Response {
 			data.WriteString(m.Content + "\n")
 		}
 	}
-	var ids []string
-	seen := map[string]bool{}
-	for _, m := range articleID.FindAllStringSubmatch(data.String(), -1) {
-		if !seen[m[1]] {
-			seen[m[1]] = true
-			ids = append(ids, m[1])
-		}
+	ids := uniqueIDs(data.String())
+	var stories [][]string
+	for _, m := range storySection.FindAllStringSubmatch(data.String(), -1) {
+		stories = append(stories, uniqueIDs(m[1]))
 	}
 	schema := requestSchema(req.Body, prompt.String())
 	if schema == nil {
@@ -302,7 +315,7 @@ func Default(req Request) Response {
 		}
 		return Response{Content: text}
 	}
-	b, _ := json.Marshal(instance(schema, "", ids))
+	b, _ := json.Marshal(instance(schema, "", ids, stories))
 	return Response{Content: string(b)}
 }
 
@@ -326,14 +339,14 @@ func requestSchema(body openai.ChatCompletionRequest, prompt string) map[string]
 }
 
 // instance builds a value matching schema; name is the property it fills.
-func instance(schema map[string]any, name string, ids []string) any {
+func instance(schema map[string]any, name string, ids []string, stories [][]string) any {
 	switch schema["type"] {
 	case "object":
 		props, _ := schema["properties"].(map[string]any)
 		out := map[string]any{}
 		for k, p := range props {
 			ps, _ := p.(map[string]any)
-			out[k] = instance(ps, k, ids)
+			out[k] = instance(ps, k, ids, stories)
 		}
 		return out
 	case "array":
@@ -341,13 +354,22 @@ func instance(schema map[string]any, name string, ids []string) any {
 			return append([]string{}, ids...)
 		}
 		items, _ := schema["items"].(map[string]any)
+		if name == "paragraphs" && len(stories) > 0 {
+			// One paragraph per story, citing that story's own articles,
+			// as a briefing's compose step is asked to.
+			out := make([]any, len(stories))
+			for i, storyIDs := range stories {
+				out[i] = instance(items, name, storyIDs, nil)
+			}
+			return out
+		}
 		n := 1
 		if name == "bullets" {
 			n = 3
 		}
 		out := make([]any, n)
 		for i := range out {
-			out[i] = instance(items, name, ids)
+			out[i] = instance(items, name, ids, stories)
 		}
 		return out
 	case "string":
