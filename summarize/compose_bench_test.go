@@ -4,14 +4,20 @@ import (
 	"cmp"
 	"context"
 	"encoding/json"
+	"os"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	openai "github.com/sashabaranov/go-openai"
+	"gopkg.in/yaml.v3"
 
 	"github.com/briefing-bot/briefing"
+	"github.com/briefing-bot/briefing/collect"
+	"github.com/briefing-bot/briefing/demo"
 	"github.com/briefing-bot/briefing/internal/fakeopenai"
+	"github.com/briefing-bot/briefing/summarize"
 )
 
 // naiveTokens is what summarizing every article on its own would cost in
@@ -54,6 +60,39 @@ func uciStories(tb testing.TB) []briefing.Story {
 	return out
 }
 
+// demoStories are the stories of the demo's cloud briefing: its feeds
+// written out, parsed by the collector, clustered and ranked, as `briefing
+// preview` does.
+func demoStories(tb testing.TB) []briefing.Story {
+	tb.Helper()
+	now := time.Now()
+	config, err := demo.Write(tb.TempDir(), now)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	var cfg struct {
+		Topics []struct {
+			Feeds []string `yaml:"feeds"`
+		} `yaml:"topics"`
+	}
+	if err := yaml.Unmarshal(config, &cfg); err != nil {
+		tb.Fatal(err)
+	}
+	var articles []briefing.Article
+	for _, path := range cfg.Topics[0].Feeds {
+		data, err := os.ReadFile(path)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		feed, err := collect.Parse(data, path, "", now)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		articles = append(articles, feed.Articles...)
+	}
+	return summarize.Rank(summarize.Cluster(articles, summarize.ClusterOptions{}), cloudTopic, now)
+}
+
 // storyReplies answers story requests with summaries of a real model's
 // length (a 55-word summary and five facts, about 180 tokens), which the
 // compose prompt carries; other requests get the default reply.
@@ -87,6 +126,7 @@ func BenchmarkBriefingTokens(b *testing.B) {
 		"synthetic_500_articles_60_stories": func(testing.TB) []briefing.Story { return synthetic },
 		"synthetic_top_5_stories":           func(testing.TB) []briefing.Story { return synthetic[:5] },
 		"uci_6366_headlines_87_stories":     uciStories,
+		"demo_cloud_briefing":               demoStories,
 	}
 	for name, load := range cases {
 		b.Run(name, func(b *testing.B) {
