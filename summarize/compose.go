@@ -29,6 +29,9 @@ const (
 	// storyPromptVersion is part of every story summary's cache key:
 	// change it with the story prompt or schema.
 	storyPromptVersion = "story-v1"
+	// composePromptVersion is part of every composed briefing's cache key:
+	// change it with the compose prompt or schema.
+	composePromptVersion = "compose-v1"
 	// maxStoryArticles bounds the articles one story sends: past a handful
 	// of outlets, more reports of one event repeat each other.
 	maxStoryArticles = 5
@@ -195,16 +198,24 @@ func (l *LLM) summarize(ctx context.Context, topic briefing.Topic, stories []bri
 		}
 	}
 	audience := cmp.Or(topic.Audience, l.Audience)
-	c, err := l.Completer.Complete(ctx, briefing.CompletionRequest{
+	req := briefing.CompletionRequest{
 		Messages:   composeMessages(inputs, summaries, idOf, audience),
 		SchemaName: "briefing",
 		Schema:     composeSchema(audience != ""),
 		MaxTokens:  600 + 250*len(inputs),
-	})
-	if err != nil {
-		return nil, fmt.Errorf("compose: %w", err)
 	}
-	usage = usage.Add(c.Usage)
+	// The same summaries and audience compose the same briefing, so an
+	// unchanged re-run costs no tokens; a reply is cached only once it
+	// has passed verification.
+	key := composeCacheKey(l.fingerprint(), req)
+	var c briefing.Completion
+	cached := l.cacheGet(key, &c)
+	if !cached {
+		if c, err = l.Completer.Complete(ctx, req); err != nil {
+			return nil, fmt.Errorf("compose: %w", err)
+		}
+		usage = usage.Add(c.Usage)
+	}
 	var out composed
 	if err := json.Unmarshal([]byte(c.Text), &out); err != nil {
 		return nil, fmt.Errorf("compose: the reply does not match the schema: %w", err)
@@ -215,6 +226,9 @@ func (l *LLM) summarize(ctx context.Context, topic briefing.Topic, stories []bri
 	v, err := verify(out, storyURLs, urlOf)
 	if err != nil {
 		return nil, err
+	}
+	if !cached {
+		l.cachePut(key, briefing.Completion{Text: c.Text, Provider: c.Provider})
 	}
 	b := &briefing.Briefing{
 		Topic:       topic.ID,
@@ -343,21 +357,14 @@ func writeStoryArticles(b *strings.Builder, in storyInput) {
 
 // summarizeStories condenses every story, from the cache when it can.
 func (l *LLM) summarizeStories(ctx context.Context, inputs []storyInput) ([]storySummary, briefing.Usage, error) {
-	// A Completer that names its providers and models (llm.Pool does)
-	// puts them in the cache keys, so that a new model writes new
-	// summaries.
-	fingerprint := ""
-	if f, ok := l.Completer.(interface{ Fingerprint() string }); ok {
-		fingerprint = f.Fingerprint()
-	}
+	fingerprint := l.fingerprint()
 	summaries := make([]storySummary, len(inputs))
 	usages := make([]briefing.Usage, len(inputs))
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(storyConcurrency)
 	for i, in := range inputs {
 		key := storyCacheKey(fingerprint, in)
-		if s, ok := l.cachedSummary(key); ok {
-			summaries[i] = s
+		if l.cacheGet(key, &summaries[i]) {
 			continue
 		}
 		g.Go(func() error {
@@ -366,7 +373,7 @@ func (l *LLM) summarizeStories(ctx context.Context, inputs []storyInput) ([]stor
 				return fmt.Errorf("story %q: %w", in.story.Title, err)
 			}
 			summaries[i], usages[i] = s, usage
-			l.cacheSummary(key, s)
+			l.cachePut(key, s)
 			return nil
 		})
 	}
@@ -442,32 +449,52 @@ func storyCacheKey(fingerprint string, in storyInput) string {
 	return "llm-story:" + hex.EncodeToString(h.Sum(nil))
 }
 
-func (l *LLM) cachedSummary(key string) (storySummary, bool) {
+// fingerprint names the Completer's providers and models when it can
+// (llm.Pool does), so that cache keys change with the model.
+func (l *LLM) fingerprint() string {
+	if f, ok := l.Completer.(interface{ Fingerprint() string }); ok {
+		return f.Fingerprint()
+	}
+	return ""
+}
+
+// composeCacheKey names a composed briefing by everything it was made from.
+func composeCacheKey(fingerprint string, req briefing.CompletionRequest) string {
+	h := sha256.New()
+	for _, part := range []string{composePromptVersion, fingerprint, string(req.Schema)} {
+		h.Write([]byte(part))
+		h.Write([]byte{0})
+	}
+	for _, m := range req.Messages {
+		h.Write([]byte(m.Role + "\x00" + m.Content + "\x00"))
+	}
+	return "llm-compose:" + hex.EncodeToString(h.Sum(nil))
+}
+
+// cacheGet reads a cached JSON value into v and reports whether it did.
+func (l *LLM) cacheGet(key string, v any) bool {
 	if l.Cache == nil {
-		return storySummary{}, false
+		return false
 	}
 	data, ok, err := l.Cache.Get(key)
 	if err != nil {
-		l.logger().Warn("story summary cache read failed", slog.String("key", key), slog.Any("error", err))
-		return storySummary{}, false
+		l.logger().Warn("llm cache read failed", slog.String("key", key), slog.Any("error", err))
+		return false
 	}
-	var s storySummary
-	if !ok || json.Unmarshal(data, &s) != nil {
-		return storySummary{}, false
-	}
-	return s, true
+	return ok && json.Unmarshal(data, v) == nil
 }
 
-func (l *LLM) cacheSummary(key string, s storySummary) {
+// cachePut stores v as JSON; a failure costs tokens next time, nothing more.
+func (l *LLM) cachePut(key string, v any) {
 	if l.Cache == nil {
 		return
 	}
-	data, err := json.Marshal(s)
+	data, err := json.Marshal(v)
 	if err == nil {
 		err = l.Cache.Put(key, data)
 	}
 	if err != nil {
-		l.logger().Warn("story summary cache write failed", slog.String("key", key), slog.Any("error", err))
+		l.logger().Warn("llm cache write failed", slog.String("key", key), slog.Any("error", err))
 	}
 }
 
