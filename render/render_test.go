@@ -14,6 +14,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/briefing-bot/briefing"
+	"github.com/briefing-bot/briefing/internal/briefingtest"
 	"github.com/briefing-bot/briefing/render"
 )
 
@@ -101,7 +102,7 @@ func TestGolden(t *testing.T) {
 			if err := write(&buf); err != nil {
 				t.Fatal(err)
 			}
-			assertGolden(t, filepath.Join("testdata", name), buf.Bytes())
+			briefingtest.AssertGolden(t, filepath.Join("testdata", name), buf.Bytes(), *update)
 		})
 	}
 }
@@ -290,20 +291,3 @@ var errClosed = errors.New("pipe closed")
 type failingWriter struct{}
 
 func (failingWriter) Write([]byte) (int, error) { return 0, errClosed }
-
-func assertGolden(tb testing.TB, path string, got []byte) {
-	tb.Helper()
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			tb.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		tb.Fatalf("%v (run go test -update to create it)", err)
-	}
-	if !bytes.Equal(got, want) {
-		tb.Errorf("%s differs (run go test -update and review the diff)\ngot:\n%s\nwant:\n%s", path, got, want)
-	}
-}

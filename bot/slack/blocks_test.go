@@ -5,58 +5,22 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
-	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
-	"time"
 	"unicode/utf8"
 
 	"github.com/slack-go/slack"
 
 	"github.com/briefing-bot/briefing"
 	slackbot "github.com/briefing-bot/briefing/bot/slack"
+	"github.com/briefing-bot/briefing/internal/briefingtest"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
 
-// sampleBriefing is a small briefing from two collected articles.
-func sampleBriefing() *briefing.Briefing {
-	a1 := briefing.Article{ID: "a1", URL: "https://www.example.com/cloud/prices", Title: "Cloud prices fall",
-		Source: "example.com", SourceName: "Example News", Topics: []string{"cloud"},
-		Published: time.Date(2026, 11, 25, 6, 0, 0, 0, time.UTC)}
-	a2 := briefing.Article{ID: "a2", URL: "https://news.test/regions?id=7&ref=feed", Title: "Three regions open",
-		Source: "news.test", SourceName: "News Test", Topics: []string{"cloud"},
-		Published: time.Date(2026, 11, 25, 7, 0, 0, 0, time.UTC)}
-	return &briefing.Briefing{
-		ID: "br-cloud-1", Topic: "cloud", TopicName: "Cloud",
-		GeneratedAt: time.Date(2026, 11, 25, 8, 0, 0, 0, time.UTC),
-		Summarizer:  briefing.SummarizerOffline,
-		Headline:    "Cloud prices fall as three regions open",
-		Bullets:     []string{"Prices fall 10%.", "Three regions open.", "Customers move workloads."},
-		Paragraphs: []briefing.Paragraph{
-			{Text: "Compute prices fell by a tenth this week. Storage stayed flat.", Sources: []string{a1.URL}},
-			{Text: "Three regions opened in Europe, easing capacity limits.", Sources: []string{a2.URL, a1.URL}},
-		},
-		Stories: []briefing.Story{
-			{ID: "s1", Title: a1.Title, Articles: []briefing.Article{a1}},
-			{ID: "s2", Title: a2.Title, Articles: []briefing.Article{a2}},
-		},
-	}
-}
-
-func sentences(n int) string {
-	var sb strings.Builder
-	for i := range n {
-		fmt.Fprintf(&sb, "Sentence number %d tells a little more of the story. ", i)
-	}
-	return strings.TrimSpace(sb.String())
-}
-
-var briefingCases = map[string]func(*briefing.Briefing){
-	"offline": func(*briefing.Briefing) {},
-	"llm":     func(b *briefing.Briefing) { b.Summarizer = "llm:primary" },
+var briefingCases = briefingtest.Variants(map[string]func(*briefing.Briefing){
 	"escaped": func(b *briefing.Briefing) {
 		b.Headline = "<!channel> Outage & recovery"
 		b.Bullets[0] = "Ping <@U123> and <!here>"
@@ -67,7 +31,7 @@ var briefingCases = map[string]func(*briefing.Briefing){
 		b.Stories[0].Articles = append(b.Stories[0].Articles, odd)
 		b.Paragraphs[0].Sources = []string{odd.URL, "https://made.up/story", "javascript:alert(1)", b.Paragraphs[0].Sources[0]}
 	},
-	"long_paragraph": func(b *briefing.Briefing) { b.Paragraphs[0].Text = sentences(120) },
+	"long_paragraph": func(b *briefing.Briefing) { b.Paragraphs[0].Text = briefingtest.Sentences(120) },
 	"many_paragraphs": func(b *briefing.Briefing) {
 		for i := range 60 {
 			b.Paragraphs = append(b.Paragraphs, briefing.Paragraph{
@@ -75,39 +39,19 @@ var briefingCases = map[string]func(*briefing.Briefing){
 		}
 	},
 	"long_headline": func(b *briefing.Briefing) { b.Headline = strings.Repeat("Very long headline words ", 12) },
-	"empty": func(b *briefing.Briefing) {
-		b.Headline, b.Bullets, b.Paragraphs = "", nil, nil
-	},
-}
+})
 
 func TestBlocksGolden(t *testing.T) {
 	for name, mutate := range briefingCases {
 		t.Run(name, func(t *testing.T) {
-			br := sampleBriefing()
+			br := briefingtest.TwoArticleBriefing()
 			mutate(br)
 			got, err := slackbot.BlocksJSON(br)
 			if err != nil {
 				t.Fatal(err)
 			}
-			golden(t, filepath.Join("testdata", "blocks_"+name+".json"), got)
+			briefingtest.AssertGolden(t, filepath.Join("testdata", "blocks_"+name+".json"), got, *update)
 		})
-	}
-}
-
-func golden(tb testing.TB, path string, got []byte) {
-	tb.Helper()
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			tb.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		tb.Fatalf("%v (run with -update to create it)", err)
-	}
-	if !bytes.Equal(got, want) {
-		tb.Errorf("%s differs (run with -update to accept):\ngot:\n%s\nwant:\n%s", path, got, want)
 	}
 }
 
@@ -118,7 +62,7 @@ var ownMarkup = regexp.MustCompile(`^<(https?://[^|<> ]+\|[^<>|]+|!date\^\d+\^[^
 func TestBlocksStayWithinSlackLimits(t *testing.T) {
 	for name, mutate := range briefingCases {
 		t.Run(name, func(t *testing.T) {
-			br := sampleBriefing()
+			br := briefingtest.TwoArticleBriefing()
 			mutate(br)
 			blocks := slackbot.Blocks(br)
 			if len(blocks) > 50 {
@@ -185,7 +129,7 @@ func nextLT(s string, i int) int {
 }
 
 func TestBlocksTrimNeverDropsTheContext(t *testing.T) {
-	br := sampleBriefing()
+	br := briefingtest.TwoArticleBriefing()
 	briefingCases["many_paragraphs"](br)
 	out, err := slackbot.BlocksJSON(br)
 	if err != nil {

@@ -16,137 +16,15 @@ import (
 
 	"github.com/briefing-bot/briefing"
 	slackbot "github.com/briefing-bot/briefing/bot/slack"
+	"github.com/briefing-bot/briefing/internal/briefingtest"
 	"github.com/briefing-bot/briefing/internal/fakeslack"
 	"github.com/briefing-bot/briefing/store"
 )
 
-// testService is a briefing.Service with canned briefings built from two
-// articles per topic, and answers that cite the first of them.
-type testService struct {
-	topics []briefing.Topic
-
-	mu        sync.Mutex
-	buildErr  error
-	answerErr error
-	// headline and answerText override the canned content when set.
-	headline   string
-	answerText string
-	// answering, when set, receives each question once Answer has sent its
-	// first delta; Answer then waits for release (or ctx).
-	answering chan briefing.Question
-	release   chan struct{}
-	built     map[string]*briefing.Briefing
-	marked    []string
-	questions []briefing.Question
-}
-
-func newTestService() *testService {
-	return &testService{
-		topics: []briefing.Topic{{ID: "cloud", Name: "Cloud"}, {ID: "ai", Name: "Artificial Intelligence"}},
-		built:  map[string]*briefing.Briefing{},
-	}
-}
-
-func articleURL(topic string, n int) string {
-	return fmt.Sprintf("https://www.example.com/%s/%d", topic, n)
-}
-
-func (s *testService) Topics() []briefing.Topic { return s.topics }
-
-func (s *testService) Topic(id string) (briefing.Topic, bool) {
-	for _, t := range s.topics {
-		if t.ID == id {
-			return t, true
-		}
-	}
-	return briefing.Topic{}, false
-}
-
-func (s *testService) Build(_ context.Context, topicID string, _ briefing.BuildOptions) (*briefing.Briefing, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.buildErr != nil {
-		return nil, s.buildErr
-	}
-	t, ok := s.Topic(topicID)
-	if !ok {
-		return nil, briefing.Errorf(briefing.ENOTFOUND, "no topic %q", topicID)
-	}
-	var articles []briefing.Article
-	for i := range 2 {
-		articles = append(articles, briefing.Article{ID: fmt.Sprintf("%s-%d", topicID, i), URL: articleURL(topicID, i),
-			Title: fmt.Sprintf("%s story %d", t.Name, i), Source: "example.com", Topics: []string{topicID}})
-	}
-	headline := s.headline
-	if headline == "" {
-		headline = t.Name + " news of the day"
-	}
-	br := &briefing.Briefing{
-		ID: fmt.Sprintf("br-%s-%d", topicID, len(s.built)+1), Topic: topicID, TopicName: t.Name,
-		GeneratedAt: time.Now().UTC(), Summarizer: briefing.SummarizerOffline, Headline: headline,
-		Bullets:    []string{"One.", "Two.", "Three."},
-		Paragraphs: []briefing.Paragraph{{Text: articles[0].Title + ". " + articles[1].Title + ".", Sources: []string{articles[0].URL, articles[1].URL}}},
-		Stories:    []briefing.Story{{ID: "s-" + topicID, Title: articles[0].Title, Articles: articles}},
-	}
-	s.built[br.ID] = br
-	return br, nil
-}
-
-func (s *testService) MarkPosted(_ context.Context, b *briefing.Briefing) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.marked = append(s.marked, b.ID)
-	return nil
-}
-
-func (s *testService) Briefing(_ context.Context, id string) (*briefing.Briefing, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if b, ok := s.built[id]; ok {
-		return b, nil
-	}
-	return nil, briefing.Errorf(briefing.ENOTFOUND, "no briefing %s", id)
-}
-
-func (s *testService) Answer(ctx context.Context, q briefing.Question, onDelta func(string)) (briefing.Answer, error) {
-	s.mu.Lock()
-	s.questions = append(s.questions, q)
-	answerErr, text, answering, release := s.answerErr, s.answerText, s.answering, s.release
-	_, known := s.built[q.BriefingID]
-	s.mu.Unlock()
-	if answerErr != nil {
-		return briefing.Answer{}, answerErr
-	}
-	if q.BriefingID != "" && !known {
-		return briefing.Answer{}, briefing.Errorf(briefing.ENOTFOUND, "no briefing %s", q.BriefingID)
-	}
-	topic := q.Topic
-	if text == "" {
-		text = fmt.Sprintf("It is about %s, as %s reports.", topic, articleURL(topic, 0))
-	}
-	onDelta("It is about")
-	if answering != nil {
-		answering <- q
-		select {
-		case <-release:
-		case <-ctx.Done():
-			return briefing.Answer{}, ctx.Err()
-		}
-	}
-	onDelta(text)
-	return briefing.Answer{Text: text, Sources: []string{articleURL(topic, 0)}, Summarizer: briefing.SummarizerOffline}, nil
-}
-
-func (s *testService) asked() []briefing.Question {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return slices.Clone(s.questions)
-}
-
 // harness is a Bot running against the fake Slack, with a real store.
 type harness struct {
 	fake   *fakeslack.Server
-	svc    *testService
+	svc    *briefingtest.RecordingService
 	dbPath string
 	db     *store.DB
 	bot    *slackbot.Bot
@@ -165,7 +43,7 @@ func openStore(tb testing.TB, path string) *store.DB {
 
 func newHarness(tb testing.TB, configure ...func(*slackbot.Options)) *harness {
 	tb.Helper()
-	h := &harness{fake: fakeslack.New(tb), svc: newTestService(), dbPath: filepath.Join(tb.TempDir(), "briefing.db")}
+	h := &harness{fake: fakeslack.New(tb), svc: briefingtest.NewRecordingService(), dbPath: filepath.Join(tb.TempDir(), "briefing.db")}
 	h.db = openStore(tb, h.dbPath)
 	h.start(tb, configure...)
 	return h
@@ -246,13 +124,13 @@ func (h *harness) postBriefing(tb testing.TB, channel string) (*briefing.Briefin
 
 // askAndHold posts a briefing in C1, asks question in its thread and
 // returns the thread's ts once Answer has begun; Answer then waits for
-// h.svc.release to be closed.
+// h.svc.Release to be closed.
 func (h *harness) askAndHold(tb testing.TB, question string) string {
 	tb.Helper()
-	h.svc.answering, h.svc.release = make(chan briefing.Question, 1), make(chan struct{})
+	h.svc.Answering, h.svc.Release = make(chan briefing.Question, 1), make(chan struct{})
 	_, ts := h.postBriefing(tb, "C1")
 	h.fake.SendEvent(tb, "Ev1", h.userMessage("C1", ts, question), 0)
-	<-h.svc.answering
+	<-h.svc.Answering
 	return ts
 }
 
@@ -342,7 +220,7 @@ func TestSlashCommandPostsBriefing(t *testing.T) {
 				t.Errorf("posted to %s thread %q, want top level of %s", post.Channel, post.ThreadTS, channel)
 			}
 			if blocks := readable(t, post.Blocks); post.Text != "Cloud news of the day" || !strings.Contains(blocks, `"type":"header"`) ||
-				!strings.Contains(blocks, "<"+articleURL("cloud", 0)+"|example.com>") {
+				!strings.Contains(blocks, "<"+briefingtest.ArticleURL("cloud", 0)+"|example.com>") {
 				t.Errorf("post text %q blocks %s", post.Text, post.Blocks)
 			}
 			if post.Metadata == nil || post.Metadata.EventType != "briefing_posted" || post.Metadata.EventPayload["briefing_id"] != "br-cloud-1" {
@@ -353,8 +231,8 @@ func TestSlashCommandPostsBriefing(t *testing.T) {
 			if err != nil || !ok || thread.BriefingID != "br-cloud-1" || thread.Topic != "cloud" {
 				t.Errorf("thread = %+v, %v, %v", thread, ok, err)
 			}
-			if !slices.Equal(h.svc.marked, []string{"br-cloud-1"}) {
-				t.Errorf("marked posted: %v", h.svc.marked)
+			if !slices.Equal(h.svc.Marked(), []string{"br-cloud-1"}) {
+				t.Errorf("marked posted: %v", h.svc.Marked())
 			}
 		})
 	}
@@ -407,7 +285,7 @@ func TestBuildFailureIsToldToUser(t *testing.T) {
 	} {
 		t.Run(name, func(t *testing.T) {
 			h := newHarness(t)
-			h.svc.buildErr = tc.err
+			h.svc.BuildErr = tc.err
 			h.fake.SendSlash(t, slack.SlashCommand{ChannelID: "C1", UserID: "U7", Text: "cloud"})
 			got := h.fake.WaitMessages(t, 1, func(m fakeslack.Message) bool { return m.Method == "chat.postEphemeral" })[0]
 			if got.User != "U7" || got.Channel != "C1" || !strings.Contains(got.Text, tc.want) || strings.Contains(got.Text, "disk") {
@@ -435,8 +313,8 @@ func TestPostFailureIsToldToUser(t *testing.T) {
 	if n := len(h.fake.Requests("chat.postMessage")); n != 1 {
 		t.Errorf("%d chat.postMessage calls, want 1: a 500 is not retried", n)
 	}
-	if len(h.svc.marked) != 0 {
-		t.Errorf("marked posted %v after a failed post", h.svc.marked)
+	if len(h.svc.Marked()) != 0 {
+		t.Errorf("marked posted %v after a failed post", h.svc.Marked())
 	}
 }
 
@@ -451,10 +329,10 @@ func TestFollowUpIsAnsweredInThread(t *testing.T) {
 	if len(ph) != 1 || ph[0].TS != answer.TS {
 		t.Fatalf("placeholders %+v, answer edits %s", ph, answer.TS)
 	}
-	if want := "<" + articleURL("cloud", 0) + "|example.com>"; !strings.Contains(answer.Text, want) {
+	if want := "<" + briefingtest.ArticleURL("cloud", 0) + "|example.com>"; !strings.Contains(answer.Text, want) {
 		t.Errorf("answer %q does not cite %s", answer.Text, want)
 	}
-	q := h.svc.asked()[0]
+	q := h.svc.Questions()[0]
 	if q.BriefingID != br.ID || q.Topic != "cloud" || q.Text != "Why did  say prices fell & why now?" || len(q.History) != 0 {
 		t.Errorf("question = %+v", q)
 	}
@@ -464,7 +342,7 @@ func TestFollowUpIsAnsweredInThread(t *testing.T) {
 	h.fake.WaitMessages(t, 2, func(m fakeslack.Message) bool {
 		return m.Method == "chat.update" && strings.Contains(m.Text, "Sources:")
 	})
-	q = h.svc.asked()[1]
+	q = h.svc.Questions()[1]
 	if len(q.History) != 1 || q.History[0].Question != "Why did  say prices fell & why now?" || !strings.Contains(q.History[0].Answer, "It is about cloud") {
 		t.Errorf("second question's history = %+v", q.History)
 	}
@@ -476,13 +354,13 @@ func TestAnswerStreamsIntoPlaceholder(t *testing.T) {
 	h.fake.WaitMessages(t, 1, func(m fakeslack.Message) bool {
 		return m.Method == "chat.update" && strings.HasPrefix(m.Text, "It is about …")
 	})
-	close(h.svc.release)
+	close(h.svc.Release)
 	h.waitAnswer(t, "C1", ts)
 }
 
 func TestLongAnswerContinuesInThread(t *testing.T) {
 	h := newHarness(t)
-	h.svc.answerText = sentences(150) // about 8,000 characters
+	h.svc.AnswerText = briefingtest.Sentences(150) // about 8,000 characters
 	_, ts := h.postBriefing(t, "C1")
 	h.fake.SendEvent(t, "Ev1", h.userMessage("C1", ts, "Tell me everything"), 0)
 	last := h.fake.WaitMessages(t, 1, func(m fakeslack.Message) bool {
@@ -510,7 +388,7 @@ func TestLongAnswerContinuesInThread(t *testing.T) {
 
 func TestAnswerFailureShownInPlaceholder(t *testing.T) {
 	h := newHarness(t)
-	h.svc.answerErr = briefing.Errorf(briefing.EINVALID, "That briefing is too old to discuss.")
+	h.svc.AnswerErr = briefing.Errorf(briefing.EINVALID, "That briefing is too old to discuss.")
 	_, ts := h.postBriefing(t, "C1")
 	h.fake.SendEvent(t, "Ev1", h.userMessage("C1", ts, "Why?"), 0)
 	h.fake.WaitMessages(t, 1, func(m fakeslack.Message) bool {
@@ -530,7 +408,7 @@ func TestThreadSurvivesRestart(t *testing.T) {
 
 	h.fake.SendEvent(t, "Ev1", h.userMessage("C1", ts, "Still there?"), 0)
 	h.waitAnswer(t, "C1", ts)
-	if q := h.svc.asked()[0]; q.BriefingID != br.ID {
+	if q := h.svc.Questions()[0]; q.BriefingID != br.ID {
 		t.Errorf("after restart the question is about %q, want %q", q.BriefingID, br.ID)
 	}
 }
@@ -558,7 +436,7 @@ func TestEachMessageIsAnsweredOnce(t *testing.T) {
 			if n := len(placeholders(h.fake.Messages(), "C1", ts)); n != 1 {
 				t.Errorf("answered %d times, want once", n)
 			}
-			if n := len(h.svc.asked()); n != 1 {
+			if n := len(h.svc.Questions()); n != 1 {
 				t.Errorf("Answer called %d times, want once", n)
 			}
 		})
@@ -603,7 +481,7 @@ func TestIgnoredMessages(t *testing.T) {
 					t.Errorf("replied %+v", m)
 				}
 			}
-			if q := h.svc.asked(); len(q) != 0 {
+			if q := h.svc.Questions(); len(q) != 0 {
 				t.Errorf("asked %+v", q)
 			}
 		})
@@ -642,7 +520,7 @@ func TestMentionOutsideBriefingThread(t *testing.T) {
 			}
 			h.fake.SendEvent(t, "Ev1", ev, 0)
 			h.waitAnswer(t, channel, replyTo)
-			q := h.svc.asked()[0]
+			q := h.svc.Questions()[0]
 			if q.Topic != tc.wantTopic || q.BriefingID != "" || strings.Contains(q.Text, "<@") {
 				t.Errorf("question = %+v, want topic %q and no briefing", q, tc.wantTopic)
 			}
@@ -652,7 +530,7 @@ func TestMentionOutsideBriefingThread(t *testing.T) {
 			// The thread is not the bot's: a plain reply there is not a question.
 			h.fake.WaitAck(t, h.fake.SendEvent(t, "Ev2", h.userMessage(channel, replyTo, "thanks"), 0))
 			h.stopBot(t)
-			if n := len(h.svc.asked()); n != 1 {
+			if n := len(h.svc.Questions()); n != 1 {
 				t.Errorf("%d questions, want 1", n)
 			}
 		})
@@ -661,8 +539,8 @@ func TestMentionOutsideBriefingThread(t *testing.T) {
 
 func TestPostedContentIsEscaped(t *testing.T) {
 	h := newHarness(t)
-	h.svc.headline = "<!channel> prices & <@U123>"
-	h.svc.answerText = "Tell <!here> and <#C999> about <https://evil.test|this>."
+	h.svc.Headline = "<!channel> prices & <@U123>"
+	h.svc.AnswerText = "Tell <!here> and <#C999> about <https://evil.test|this>."
 	_, ts := h.postBriefing(t, "C1")
 	h.fake.SendEvent(t, "Ev1", h.userMessage("C1", ts, "Who?"), 0)
 	answer := h.waitAnswer(t, "C1", ts)
@@ -740,7 +618,7 @@ func TestRunFinishesWorkInFlightOnCancel(t *testing.T) {
 		t.Fatalf("Run returned %v with an answer in flight", err)
 	default:
 	}
-	close(h.svc.release)
+	close(h.svc.Release)
 	if err := <-stopped; err != nil {
 		t.Fatalf("Run = %v, want nil", err)
 	}
@@ -758,7 +636,7 @@ func TestRunRejectsBadAppToken(t *testing.T) {
 	fake := fakeslack.New(t)
 	db := openStore(t, filepath.Join(t.TempDir(), "b.db"))
 	bot, err := slackbot.New(slackbot.Options{BotToken: fake.BotToken(), AppToken: "xapp-revoked", APIURL: fake.APIURL(),
-		Service: newTestService(), Threads: db, Events: db})
+		Service: briefingtest.NewRecordingService(), Threads: db, Events: db})
 	if err != nil {
 		t.Fatal(err)
 	}

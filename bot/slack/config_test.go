@@ -10,12 +10,13 @@ import (
 
 	"github.com/briefing-bot/briefing"
 	slackbot "github.com/briefing-bot/briefing/bot/slack"
+	"github.com/briefing-bot/briefing/internal/briefingtest"
 	"github.com/briefing-bot/briefing/internal/fakeslack"
 )
 
 func TestNewValidatesOptions(t *testing.T) {
 	db := openStore(t, filepath.Join(t.TempDir(), "b.db"))
-	valid := slackbot.Options{BotToken: "xoxb-1", AppToken: "xapp-1", Service: newTestService(), Threads: db, Events: db}
+	valid := slackbot.Options{BotToken: "xoxb-1", AppToken: "xapp-1", Service: briefingtest.NewRecordingService(), Threads: db, Events: db}
 	for name, tc := range map[string]struct {
 		edit func(*slackbot.Options)
 		want string // "" for success
@@ -84,7 +85,7 @@ func TestCheck(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			db := openStore(t, filepath.Join(t.TempDir(), "b.db"))
 			bot, err := slackbot.New(slackbot.Options{BotToken: tc.token, APIURL: tc.apiURL,
-				Service: newTestService(), Threads: db, Events: db})
+				Service: briefingtest.NewRecordingService(), Threads: db, Events: db})
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -8,10 +8,11 @@ import (
 	"gopkg.in/yaml.v3"
 
 	slackbot "github.com/briefing-bot/briefing/bot/slack"
+	"github.com/briefing-bot/briefing/internal/briefingtest"
 )
 
 func TestManifestGolden(t *testing.T) {
-	golden(t, filepath.Join("testdata", "manifest.yaml"), []byte(slackbot.Manifest("Briefing")))
+	briefingtest.AssertGolden(t, filepath.Join("testdata", "manifest.yaml"), []byte(slackbot.Manifest("Briefing")), *update)
 }
 
 func TestManifest(t *testing.T) {

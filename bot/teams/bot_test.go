@@ -8,7 +8,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
-	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -16,110 +15,10 @@ import (
 
 	"github.com/briefing-bot/briefing"
 	"github.com/briefing-bot/briefing/bot/teams"
+	"github.com/briefing-bot/briefing/internal/briefingtest"
 	"github.com/briefing-bot/briefing/internal/faketeams"
 	"github.com/briefing-bot/briefing/store"
 )
-
-// testService is a briefing.Service with canned briefings built from two
-// articles per topic, and answers that cite the first of them.
-type testService struct {
-	topics []briefing.Topic
-
-	mu        sync.Mutex
-	built     map[string]*briefing.Briefing
-	builds    int
-	marked    []string
-	questions []briefing.Question
-	// building, when set, receives each Build's context; Build then waits
-	// for that context to end and fails with its error.
-	building chan context.Context
-}
-
-func newTestService() *testService {
-	return &testService{
-		topics: []briefing.Topic{{ID: "cloud", Name: "Cloud"}, {ID: "ai", Name: "Artificial Intelligence"}},
-		built:  map[string]*briefing.Briefing{},
-	}
-}
-
-func articleURL(topic string, n int) string {
-	return fmt.Sprintf("https://www.example.com/%s/%d", topic, n)
-}
-
-func (s *testService) Topics() []briefing.Topic { return s.topics }
-
-func (s *testService) Topic(id string) (briefing.Topic, bool) {
-	for _, t := range s.topics {
-		if t.ID == id {
-			return t, true
-		}
-	}
-	return briefing.Topic{}, false
-}
-
-func (s *testService) Build(ctx context.Context, topicID string, _ briefing.BuildOptions) (*briefing.Briefing, error) {
-	if s.building != nil {
-		s.building <- ctx
-		<-ctx.Done()
-		return nil, ctx.Err()
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.builds++
-	t, ok := s.Topic(topicID)
-	if !ok {
-		return nil, briefing.Errorf(briefing.ENOTFOUND, "no topic %q", topicID)
-	}
-	var articles []briefing.Article
-	for i := range 2 {
-		articles = append(articles, briefing.Article{ID: fmt.Sprintf("%s-%d", topicID, i), URL: articleURL(topicID, i),
-			Title: fmt.Sprintf("%s story %d", t.Name, i), Source: "example.com", Topics: []string{topicID}})
-	}
-	br := &briefing.Briefing{
-		ID: fmt.Sprintf("br-%s-%d", topicID, len(s.built)+1), Topic: topicID, TopicName: t.Name,
-		GeneratedAt: time.Now().UTC(), Summarizer: briefing.SummarizerOffline, Headline: t.Name + " news of the day",
-		Bullets:    []string{"One.", "Two.", "Three."},
-		Paragraphs: []briefing.Paragraph{{Text: articles[0].Title + ". " + articles[1].Title + ".", Sources: []string{articles[0].URL, articles[1].URL}}},
-		Stories:    []briefing.Story{{ID: "s-" + topicID, Title: articles[0].Title, Articles: articles}},
-	}
-	s.built[br.ID] = br
-	return br, nil
-}
-
-func (s *testService) MarkPosted(_ context.Context, b *briefing.Briefing) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.marked = append(s.marked, b.ID)
-	return nil
-}
-
-func (s *testService) Briefing(_ context.Context, id string) (*briefing.Briefing, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if b, ok := s.built[id]; ok {
-		return b, nil
-	}
-	return nil, briefing.Errorf(briefing.ENOTFOUND, "no briefing %s", id)
-}
-
-func (s *testService) Answer(_ context.Context, q briefing.Question, onDelta func(string)) (briefing.Answer, error) {
-	s.mu.Lock()
-	s.questions = append(s.questions, q)
-	_, known := s.built[q.BriefingID]
-	s.mu.Unlock()
-	if q.BriefingID != "" && !known {
-		return briefing.Answer{}, briefing.Errorf(briefing.ENOTFOUND, "no briefing %s", q.BriefingID)
-	}
-	text := fmt.Sprintf("It is about %s, see <at>Everyone</at>.", q.Topic)
-	onDelta(text)
-	return briefing.Answer{Text: text, Sources: []string{articleURL(q.Topic, 0)}, Summarizer: briefing.SummarizerOffline}, nil
-}
-
-func (s *testService) calls() (builds int, marked []string, questions []briefing.Question) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.builds, slices.Clone(s.marked), slices.Clone(s.questions)
-}
 
 // clock is a settable Now for the bot.
 type clock struct {
@@ -143,7 +42,7 @@ func (c *clock) advance(d time.Duration) {
 // real store.
 type harness struct {
 	fake  *faketeams.Server
-	svc   *testService
+	svc   *briefingtest.RecordingService
 	db    *store.DB
 	bot   *teams.Bot
 	url   string
@@ -152,7 +51,10 @@ type harness struct {
 
 func newHarness(tb testing.TB) *harness {
 	tb.Helper()
-	h := &harness{fake: faketeams.New(tb), svc: newTestService(), clock: &clock{}}
+	h := &harness{fake: faketeams.New(tb), svc: briefingtest.NewRecordingService(), clock: &clock{}}
+	// Answers carry a mention, as untrusted content may, that a reply must
+	// not pass on.
+	h.svc.AnswerText = "It is about cloud, see <at>Everyone</at>."
 	db, err := store.Open(filepath.Join(tb.TempDir(), "briefing.db"), store.Options{})
 	if err != nil {
 		tb.Fatal(err)
@@ -264,7 +166,7 @@ func TestRefusesActivityWithoutValidToken(t *testing.T) {
 		}
 	}
 	h.close(t)
-	builds, _, _ := h.svc.calls()
+	builds := h.svc.Builds()
 	if builds != wantOK {
 		t.Errorf("service built %d briefings, want %d (only for accepted activities)", builds, wantOK)
 	}
@@ -287,14 +189,14 @@ func TestBriefingCommandRepliesWithCard(t *testing.T) {
 				t.Errorf("reply in %q, want the conversation %q", reply.ConversationID, a.Conversation.ID)
 			}
 			text := cardText(t, reply)
-			for _, want := range []string{" news of the day", fmt.Sprintf("[example.com](%s)", articleURL(tc.topic, 0)),
-				fmt.Sprintf("[example.com](%s)", articleURL(tc.topic, 1)), "offline summary"} {
+			for _, want := range []string{" news of the day", fmt.Sprintf("[example.com](%s)", briefingtest.ArticleURL(tc.topic, 0)),
+				fmt.Sprintf("[example.com](%s)", briefingtest.ArticleURL(tc.topic, 1)), "offline summary"} {
 				if !strings.Contains(text, want) {
 					t.Errorf("card lacks %q:\n%s", want, text)
 				}
 			}
 			h.close(t)
-			_, marked, _ := h.svc.calls()
+			marked := h.svc.Marked()
 			if len(marked) != 1 || !strings.HasPrefix(marked[0], "br-"+tc.topic) {
 				t.Errorf("marked posted: %v, want the %s briefing", marked, tc.topic)
 			}
@@ -329,7 +231,7 @@ func TestTextReplies(t *testing.T) {
 				}
 			}
 			h.close(t)
-			if builds, _, _ := h.svc.calls(); builds != 0 {
+			if builds := h.svc.Builds(); builds != 0 {
 				t.Errorf("built %d briefings, want none", builds)
 			}
 		})
@@ -348,7 +250,7 @@ func TestFollowUpInBriefingThread(t *testing.T) {
 		if r.ConversationID != faketeams.DefaultChannel+";messageid="+cmd.ID {
 			t.Errorf("answer in %q, want the briefing's thread", r.ConversationID)
 		}
-		if want := "[example.com](" + articleURL("cloud", 0) + ")"; !strings.Contains(r.Activity.Text, want) {
+		if want := "[example.com](" + briefingtest.ArticleURL("cloud", 0) + ")"; !strings.Contains(r.Activity.Text, want) {
 			t.Errorf("answer lacks the cited source %s:\n%s", want, r.Activity.Text)
 		}
 		if strings.Contains(r.Activity.Text, "<at>") {
@@ -356,7 +258,7 @@ func TestFollowUpInBriefingThread(t *testing.T) {
 		}
 	}
 	h.close(t)
-	_, marked, questions := h.svc.calls()
+	marked, questions := h.svc.Marked(), h.svc.Questions()
 	if len(questions) != 2 {
 		t.Fatalf("asked %d questions, want 2", len(questions))
 	}
@@ -383,7 +285,7 @@ func TestRedeliveredActivityAnsweredOnce(t *testing.T) {
 	if got := len(h.fake.Activities()); got != 1 {
 		t.Errorf("posted %d activities for one delivered three times, want 1", got)
 	}
-	if builds, _, _ := h.svc.calls(); builds != 1 {
+	if builds := h.svc.Builds(); builds != 1 {
 		t.Errorf("built %d briefings, want 1", builds)
 	}
 }
@@ -429,7 +331,7 @@ func TestPostBriefingStartsChannelThread(t *testing.T) {
 	}
 
 	_, reply := h.ask(t, "why?", faketeams.InThread(channel, root))
-	if !strings.Contains(reply.Activity.Text, articleURL("cloud", 0)) {
+	if !strings.Contains(reply.Activity.Text, briefingtest.ArticleURL("cloud", 0)) {
 		t.Errorf("follow-up to the posted briefing not answered from it:\n%s", reply.Activity.Text)
 	}
 
@@ -440,7 +342,7 @@ func TestPostBriefingStartsChannelThread(t *testing.T) {
 
 func TestPostWebhook(t *testing.T) {
 	fake := faketeams.New(t)
-	br := sampleBriefing()
+	br := briefingtest.TwoArticleBriefing()
 	fake.FailNext(http.StatusTooManyRequests, "0")
 	if err := teams.PostWebhook(t.Context(), nil, fake.WebhookURL(), br); err != nil {
 		t.Fatal(err)
@@ -497,9 +399,9 @@ func TestClosedBotRefusesActivities(t *testing.T) {
 
 func TestCloseCancelsWorkInFlight(t *testing.T) {
 	h := newHarness(t)
-	h.svc.building = make(chan context.Context, 1)
+	h.svc.Building = make(chan context.Context, 1)
 	h.send(t, h.fake.Mention("briefing cloud"))
-	buildCtx := <-h.svc.building
+	buildCtx := <-h.svc.Building
 	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
 	defer cancel()
 	if err := h.bot.Close(ctx); !errors.Is(err, context.DeadlineExceeded) {
@@ -515,13 +417,13 @@ func TestCloseCancelsWorkInFlight(t *testing.T) {
 			t.Errorf("posted a card after Close: %s", p.Body)
 		}
 	}
-	if _, marked, _ := h.svc.calls(); len(marked) != 0 {
+	if marked := h.svc.Marked(); len(marked) != 0 {
 		t.Errorf("marked posted %v", marked)
 	}
 }
 
 func TestNewValidates(t *testing.T) {
-	svc := newTestService()
+	svc := briefingtest.NewRecordingService()
 	cases := map[string]teams.Options{
 		"no app id":      {AppPassword: "p", TenantID: "t", Service: svc},
 		"bad token URL":  {AppID: "a", AppPassword: "p", TenantID: "t", TokenURL: "nowhere"},

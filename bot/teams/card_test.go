@@ -5,55 +5,19 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
-	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/briefing-bot/briefing"
 	"github.com/briefing-bot/briefing/bot/teams"
+	"github.com/briefing-bot/briefing/internal/briefingtest"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
 
-// sampleBriefing is a small briefing from two collected articles.
-func sampleBriefing() *briefing.Briefing {
-	a1 := briefing.Article{ID: "a1", URL: "https://www.example.com/cloud/prices", Title: "Cloud prices fall",
-		Source: "example.com", SourceName: "Example News", Topics: []string{"cloud"},
-		Published: time.Date(2026, 11, 25, 6, 0, 0, 0, time.UTC)}
-	a2 := briefing.Article{ID: "a2", URL: "https://news.test/regions_(eu)?id=7&ref=feed", Title: "Three regions open",
-		Source: "news.test", SourceName: "News Test", Topics: []string{"cloud"},
-		Published: time.Date(2026, 11, 25, 7, 0, 0, 0, time.UTC)}
-	return &briefing.Briefing{
-		ID: "br-cloud-1", Topic: "cloud", TopicName: "Cloud",
-		GeneratedAt: time.Date(2026, 11, 25, 8, 0, 0, 0, time.UTC),
-		Summarizer:  briefing.SummarizerOffline,
-		Headline:    "Cloud prices fall as three regions open",
-		Bullets:     []string{"Prices fall 10%.", "Three regions open.", "Customers move workloads."},
-		Paragraphs: []briefing.Paragraph{
-			{Text: "Compute prices fell by a tenth this week. Storage stayed flat.", Sources: []string{a1.URL}},
-			{Text: "Three regions opened in Europe, easing capacity limits.", Sources: []string{a2.URL, a1.URL}},
-		},
-		Stories: []briefing.Story{
-			{ID: "s1", Title: a1.Title, Articles: []briefing.Article{a1}},
-			{ID: "s2", Title: a2.Title, Articles: []briefing.Article{a2}},
-		},
-	}
-}
-
-func sentences(n int) string {
-	var sb strings.Builder
-	for i := range n {
-		fmt.Fprintf(&sb, "Sentence number %d tells a little more of the story. ", i)
-	}
-	return strings.TrimSpace(sb.String())
-}
-
-var briefingCases = map[string]func(*briefing.Briefing){
-	"offline": func(*briefing.Briefing) {},
-	"llm":     func(b *briefing.Briefing) { b.Summarizer = "llm:primary" },
+var briefingCases = briefingtest.Variants(map[string]func(*briefing.Briefing){
 	"escaped": func(b *briefing.Briefing) {
 		b.Headline = "<at>Everyone</at> @channel **Outage** & recovery"
 		b.Bullets[0] = "# Ping @team and [click](https://evil.test)"
@@ -64,11 +28,10 @@ var briefingCases = map[string]func(*briefing.Briefing){
 	"many_paragraphs": func(b *briefing.Briefing) {
 		for i := range 80 {
 			b.Paragraphs = append(b.Paragraphs, briefing.Paragraph{
-				Text: fmt.Sprintf("Extra paragraph %d. %s", i, sentences(8)), Sources: []string{b.Stories[0].Articles[0].URL}})
+				Text: fmt.Sprintf("Extra paragraph %d. %s", i, briefingtest.Sentences(8)), Sources: []string{b.Stories[0].Articles[0].URL}})
 		}
 	},
-	"empty": func(b *briefing.Briefing) { b.Headline, b.Bullets, b.Paragraphs = "", nil, nil },
-}
+})
 
 func renderCard(tb testing.TB, br *briefing.Briefing) []byte {
 	tb.Helper()
@@ -85,22 +48,9 @@ func renderCard(tb testing.TB, br *briefing.Briefing) []byte {
 func TestCardGolden(t *testing.T) {
 	for name, mutate := range briefingCases {
 		t.Run(name, func(t *testing.T) {
-			br := sampleBriefing()
+			br := briefingtest.TwoArticleBriefing()
 			mutate(br)
-			got := renderCard(t, br)
-			path := filepath.Join("testdata", "card_"+name+".json")
-			if *update {
-				if err := os.WriteFile(path, got, 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
-			want, err := os.ReadFile(path)
-			if err != nil {
-				t.Fatalf("%v (run with -update to create it)", err)
-			}
-			if !bytes.Equal(got, want) {
-				t.Errorf("card differs from %s (run with -update if intended):\n%s", path, got)
-			}
+			briefingtest.AssertGolden(t, filepath.Join("testdata", "card_"+name+".json"), renderCard(t, br), *update)
 		})
 	}
 }
@@ -118,7 +68,7 @@ func cardTexts(tb testing.TB, card map[string]any) []string {
 var markdownLink = regexp.MustCompile(`\]\(([^)]*)\)`)
 
 func TestCardEscapesContent(t *testing.T) {
-	br := sampleBriefing()
+	br := briefingtest.TwoArticleBriefing()
 	briefingCases["escaped"](br)
 	allowed := map[string]bool{}
 	for _, s := range br.Stories {
@@ -151,9 +101,9 @@ func nextIndex(s, sub string, after int) int {
 }
 
 func TestCardFitsSizeLimit(t *testing.T) {
-	br := sampleBriefing()
+	br := briefingtest.TwoArticleBriefing()
 	for i := range 300 {
-		br.Paragraphs = append(br.Paragraphs, briefing.Paragraph{Text: sentences(10), Sources: []string{fmt.Sprint("https://x.test/", i)}})
+		br.Paragraphs = append(br.Paragraphs, briefing.Paragraph{Text: briefingtest.Sentences(10), Sources: []string{fmt.Sprint("https://x.test/", i)}})
 	}
 	card, err := json.Marshal(teams.Card(br))
 	if err != nil {
@@ -206,7 +156,7 @@ func FuzzEscapeMarkdown(f *testing.F) {
 }
 
 func BenchmarkCard(b *testing.B) {
-	br := sampleBriefing()
+	br := briefingtest.TwoArticleBriefing()
 	briefingCases["many_paragraphs"](br)
 	for b.Loop() {
 		teams.Card(br)
