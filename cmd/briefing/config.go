@@ -45,6 +45,9 @@ type CollectConfig struct {
 	MaxBodyBytes   int64    `yaml:"max_body_bytes"`
 	Concurrency    int      `yaml:"concurrency"`
 	UserAgent      string   `yaml:"user_agent"`
+	// AllowPrivatePages lets full-text fetches reach private addresses,
+	// for intranet news; article links come from feeds, so it is off.
+	AllowPrivatePages bool `yaml:"allow_private_pages"`
 }
 
 type LLMConfig struct {
