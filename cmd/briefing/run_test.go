@@ -33,7 +33,7 @@ const (
 )
 
 // daemonConfig writes a config that runs against the fakes: the demo's
-// cloud feeds, a fake LLM, a fake Slack, and an hourly schedule whose
+// cloud feeds, a fake LLM, a fake Slack, and a daily schedule whose
 // latest slot is always less than its grace old, so every start owes it.
 func daemonConfig(tb testing.TB, dir string, slackFake *fakeslack.Server, llmURL string) (path, storePath string) {
 	tb.Helper()
@@ -48,7 +48,7 @@ slack: {bot_token: %s, app_token: %s, api_url: %q}
 topics:
   - {id: cloud, name: Cloud, feeds: [%s]}
 schedules:
-  - {id: cloud-hourly, topic: cloud, cron: "@every 1h", grace: 1h, slack_channel: %s}
+  - {id: cloud-daily, topic: cloud, cron: "@every 24h", grace: 24h, slack_channel: %s}
 server: {listen: %q}
 `, storePath, llmURL, testAPIKey, slackFake.BotToken(), slackFake.AppToken(), slackFake.APIURL(),
 		strings.Join(demoCloudFeeds(tb, dir), ", "), scheduledChannel, freeAddr(tb))
@@ -134,7 +134,7 @@ func TestRunEndToEnd(t *testing.T) {
 	d := startDaemon(t, configPath)
 	scheduled := slackFake.WaitMessages(t, 1, isPost(scheduledChannel))[0]
 	if scheduled.Metadata == nil || scheduled.Metadata.EventType != "briefing_posted" ||
-		!strings.HasPrefix(fmt.Sprint(scheduled.Metadata.EventPayload["slot"]), "cloud-hourly@") {
+		!strings.HasPrefix(fmt.Sprint(scheduled.Metadata.EventPayload["slot"]), "cloud-daily@") {
 		t.Errorf("scheduled post metadata = %+v", scheduled.Metadata)
 	}
 
@@ -224,14 +224,14 @@ func TestRunFindsSlotPostedBeforeCrash(t *testing.T) {
 	llm := fakeopenai.New(t)
 	configPath, storePath := daemonConfig(t, dir, slackFake, llm.URL)
 
-	// "@every 1h" slots fall on the hour (UTC).
-	slotTime := time.Now().UTC().Truncate(time.Hour)
-	key := schedule.SlotKey("cloud-hourly", slotTime)
+	// "@every 24h" slots fall at midnight UTC.
+	slotTime := time.Now().UTC().Truncate(24 * time.Hour)
+	key := schedule.SlotKey("cloud-daily", slotTime)
 	db, err := store.Open(storePath, store.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := db.ClaimSlot(briefing.Slot{Key: key, Schedule: "cloud-hourly", Time: slotTime}); err != nil {
+	if _, _, err := db.ClaimSlot(briefing.Slot{Key: key, Schedule: "cloud-daily", Time: slotTime}); err != nil {
 		t.Fatal(err)
 	}
 	db.Close()
