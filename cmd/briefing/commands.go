@@ -16,7 +16,7 @@ import (
 func previewFlags(fs *flag.FlagSet) func(context.Context, *Env, []string) error {
 	format := fs.String("format", "text", "text, markdown, json or slack")
 	offline := fs.Bool("offline", false, "use the stored articles; fetch nothing")
-	maxStories := fs.Int("max-stories", -1, "stories to include, 0 for all (default: the topic's max_stories)")
+	maxStories := fs.Int("max-stories", -1, "stories to include, 0 for all; -1 for the topic's max_stories")
 	width := fs.Int("width", 80, "wrap text output at this many columns")
 	return func(ctx context.Context, env *Env, args []string) error {
 		switch *format {

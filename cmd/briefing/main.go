@@ -47,7 +47,7 @@ type command struct {
 
 var commands = []command{
 	{"preview", "[TOPIC]", "collect, build one briefing and print it; posts nothing", previewFlags},
-	{"run", "", "the daemon: collector, scheduler, Slack socket mode, /healthz and /metrics", runFlags},
+	{"run", "", "the daemon: collector, scheduler, Slack socket mode, Teams endpoint, /healthz and /metrics", runFlags},
 	{"post", "TOPIC --channel ID", "build and post one briefing now, then exit", postFlags},
 	{"ask", "[--topic T] [--briefing ID] QUESTION", "answer a follow-up question about a briefing", askFlags},
 	{"collect", "", "fetch every feed once and store new articles", collectFlags},
@@ -91,7 +91,7 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) (code in
 	env := &Env{Stdout: stdout, Stderr: stderr}
 	fs := flag.NewFlagSet("briefing "+cmd.name, flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
-	fs.StringVar(&env.ConfigPath, "config", "", "config `file` (default ./config.yaml if present)")
+	fs.StringVar(&env.ConfigPath, "config", "", "config `file` (default $BRIEFING_CONFIG, else ./config.yaml if present)")
 	defaultLevel := "warn"
 	if cmd.name == "run" {
 		defaultLevel = "info"
@@ -176,7 +176,7 @@ func exitCode(stderr io.Writer, name string, err error) int {
 }
 
 func printUsage(w io.Writer) {
-	fmt.Fprintln(w, "briefing: a daily news briefing for Slack teams")
+	fmt.Fprintln(w, "briefing: a daily news briefing for Slack and Microsoft Teams")
 	fmt.Fprintln(w, "\nusage: briefing COMMAND [flags] [args]")
 	fmt.Fprintln(w, "\ncommands:")
 	for _, c := range commands {
@@ -214,6 +214,10 @@ func versionFlags(*flag.FlagSet) func(context.Context, *Env, []string) error {
 func buildVersion() string {
 	v := version
 	if info, ok := debug.ReadBuildInfo(); ok {
+		// `go install …@v1.2.3` records the module version.
+		if v == "dev" && info.Main.Version != "" && info.Main.Version != "(devel)" {
+			v = info.Main.Version
+		}
 		for _, s := range info.Settings {
 			if s.Key == "vcs.revision" && len(s.Value) >= 12 {
 				v += " (" + s.Value[:12] + ")"
