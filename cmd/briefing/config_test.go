@@ -108,7 +108,7 @@ func TestConfigProblems(t *testing.T) {
 		"bot token":          {validConfig + "slack: {bot_token: xoxp-1}\n", []string{"slack.bot_token: must be a bot token starting with xoxb-"}},
 		"app token":          {validConfig + "slack: {app_token: xoxb-1}\n", []string{"slack.app_token: must be an app-level token starting with xapp-"}},
 		"api url":            {validConfig + "slack: {api_url: 'localhost:1'}\n", []string{"slack.api_url:"}},
-		"provider kind":      {validConfig + "llm:\n  providers:\n    - {name: a, kind: claude, model: m}\n", []string{`llm.providers[0].kind: "claude" is not one of openai, azure, compatible`}},
+		"provider kind":      {validConfig + "llm:\n  providers:\n    - {name: a, kind: bedrock, model: m}\n", []string{`llm.providers[0].kind: "bedrock" is not one of openai, azure, compatible`}},
 		"provider name twice": {validConfig + "llm:\n  providers:\n    - {name: a, kind: openai, model: m}\n    - {name: a, kind: openai, model: m}\n",
 			[]string{`llm.providers[1].name: "a" is used by another provider`}},
 		"compatible base url": {validConfig + "llm:\n  providers:\n    - {name: a, kind: compatible, model: m}\n", []string{"llm.providers[0].base_url: is required for kind compatible"}},
