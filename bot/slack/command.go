@@ -61,14 +61,7 @@ func (b *Bot) commandReply(cmd slack.SlashCommand) (text string, topic briefing.
 }
 
 func (b *Bot) topicIDs() string {
-	var ids []string
-	for _, t := range b.opts.Service.Topics() {
-		ids = append(ids, "`"+Escape(t.ID)+"`")
-	}
-	if len(ids) == 0 {
-		return "none are configured"
-	}
-	return strings.Join(ids, ", ")
+	return chat.TopicIDs(b.opts.Service, func(id string) string { return "`" + Escape(id) + "`" })
 }
 
 // help lists the topics and the schedules that post in channel.

@@ -218,14 +218,7 @@ func (b *Bot) parseCommand(text string) (arg string, topic briefing.Topic, found
 }
 
 func (b *Bot) topicIDs() string {
-	var ids []string
-	for _, t := range b.opts.Service.Topics() {
-		ids = append(ids, "**"+EscapeMarkdown(t.ID)+"**")
-	}
-	if len(ids) == 0 {
-		return "none are configured"
-	}
-	return strings.Join(ids, ", ")
+	return chat.TopicIDs(b.opts.Service, func(id string) string { return "**" + EscapeMarkdown(id) + "**" })
 }
 
 func (b *Bot) help() string {

@@ -132,29 +132,23 @@ type Attachment struct {
 	Content     json.RawMessage `json:"content,omitempty"`
 }
 
+// accessTokenLifetime is the expires_in of issued access tokens.
+const accessTokenLifetime = time.Hour
+
 // Option configures a Server.
 type Option func(*Server)
-
-// WithApp sets the app id, password and tenant the server accepts.
-func WithApp(appID, password, tenantID string) Option {
-	return func(s *Server) { s.appID, s.password, s.tenantID = appID, password, tenantID }
-}
 
 // WithTimeout bounds every wait.
 func WithTimeout(d time.Duration) Option { return func(s *Server) { s.timeout = d } }
 
-// WithTokenLifetime sets expires_in of issued access tokens.
-func WithTokenLifetime(d time.Duration) Option { return func(s *Server) { s.tokenLifetime = d } }
-
 // Server is the fake. Its methods are safe for concurrent use.
 type Server struct {
-	tb            testing.TB
-	http          *httptest.Server
-	appID         string
-	password      string
-	tenantID      string
-	timeout       time.Duration
-	tokenLifetime time.Duration
+	tb       testing.TB
+	http     *httptest.Server
+	appID    string
+	password string
+	tenantID string
+	timeout  time.Duration
 
 	mu sync.Mutex
 	// changed is closed and replaced whenever state changes, waking waiters.
@@ -181,7 +175,7 @@ func New(tb testing.TB, opts ...Option) *Server {
 	tb.Helper()
 	s := &Server{
 		tb: tb, appID: DefaultAppID, password: DefaultAppPassword, tenantID: DefaultTenantID,
-		timeout: 10 * time.Second, tokenLifetime: time.Hour,
+		timeout: 10 * time.Second,
 		changed: make(chan struct{}), accessTokens: map[string]bool{}, nextID: time.Now().UnixMilli(),
 	}
 	for _, o := range opts {
@@ -417,14 +411,6 @@ func InThread(channel, root string) ActivityOption {
 	}
 }
 
-// WithID sets the activity id.
-func WithID(id string) ActivityOption { return func(a *Activity) { a.ID = id } }
-
-// FromUser sets the sender.
-func FromUser(id, name string) ActivityOption {
-	return func(a *Activity) { a.From = &Account{ID: id, Name: name} }
-}
-
 // DefaultChannel is the channel builders use.
 const DefaultChannel = "19:fakechannel@thread.tacv2"
 
@@ -531,7 +517,7 @@ func (s *Server) serveToken(w http.ResponseWriter, r *http.Request) {
 	default:
 		tok := fmt.Sprintf("fake-access-token-%d", s.tokenRequests)
 		s.accessTokens[tok] = true
-		lifetime := int(s.tokenLifetime / time.Second)
+		lifetime := int(accessTokenLifetime / time.Second)
 		writeJSON(w, http.StatusOK, map[string]any{
 			"token_type": "Bearer", "expires_in": lifetime, "ext_expires_in": lifetime, "access_token": tok,
 		})

@@ -32,6 +32,19 @@ func TopicName(t briefing.Topic) string {
 	return t.ID
 }
 
+// TopicIDs lists the configured topic ids for a reader, each rendered by
+// mark (a platform's code or bold style, with its escaping).
+func TopicIDs(svc briefing.Service, mark func(id string) string) string {
+	var ids []string
+	for _, t := range svc.Topics() {
+		ids = append(ids, mark(t.ID))
+	}
+	if len(ids) == 0 {
+		return "none are configured"
+	}
+	return strings.Join(ids, ", ")
+}
+
 // Citable returns the URLs among urls that a post may link to, in order and
 // each once: absolute http(s) URLs and, when br has articles, only theirs,
 // so that a URL an LLM made up never becomes a link.
