@@ -194,9 +194,6 @@ type BuildOptions struct {
 	MaxStories *int
 	// Offline skips fetching feeds and uses what the store holds.
 	Offline bool
-	// Remember makes the briefing count as told for later briefings: set
-	// when it is posted, never for previews.
-	Remember bool
 	// Audience overrides the topic's audience, for a schedule that sets one.
 	Audience string
 }

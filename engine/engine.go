@@ -85,7 +85,7 @@ func (e *Engine) topic(id string) (briefing.Topic, error) {
 }
 
 // Collect fetches the feeds of topics (all topics when none are given)
-// once and prunes articles past retention.
+// once.
 func (e *Engine) Collect(ctx context.Context, topics []briefing.Topic, progress func(collect.Result)) ([]collect.Result, error) {
 	if len(topics) == 0 {
 		topics = e.opts.Topics
@@ -99,17 +99,22 @@ func (e *Engine) Collect(ctx context.Context, topics []briefing.Topic, progress 
 		e.collected[t.ID] = e.now()
 	}
 	e.mu.Unlock()
+	return results, nil
+}
+
+// Prune deletes what is past retention. The daemon's collect loop and the
+// collect command call it, not every build that fetches a topic.
+func (e *Engine) Prune() {
 	if n, err := e.opts.Store.Prune(e.now()); err != nil {
 		e.log.Warn("prune articles", slog.Any("error", err))
 	} else if n > 0 {
 		e.log.Info("pruned articles past retention", slog.Int("articles", n))
 	}
-	return results, nil
 }
 
 // Build writes a briefing of the topic's stories in its window and stores
-// it. Only opts.Remember (or MarkPosted later) makes its stories count as
-// told, so previews never hide stories from the next posted briefing.
+// it. Only MarkPosted makes its stories count as told, so previews never
+// hide stories from the next posted briefing.
 func (e *Engine) Build(ctx context.Context, topicID string, opts briefing.BuildOptions) (*briefing.Briefing, error) {
 	start := time.Now()
 	topic, err := e.topic(topicID)
@@ -141,11 +146,6 @@ func (e *Engine) Build(ctx context.Context, topicID string, opts briefing.BuildO
 	}
 	if err := e.opts.Store.PutBriefing(b); err != nil {
 		return nil, fmt.Errorf("store briefing: %w", err)
-	}
-	if opts.Remember {
-		if err := e.MarkPosted(ctx, b); err != nil {
-			return nil, err
-		}
 	}
 	e.opts.Metrics.Built(b.Summarizer, time.Since(start))
 	e.log.Info("built briefing", slog.String("topic", topic.ID), slog.String("briefing", b.ID),

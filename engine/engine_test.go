@@ -132,9 +132,12 @@ func TestBuildMarksUpdateAfterPost(t *testing.T) {
 	topic := cloudTopic(t)
 	e, _ := newEngine(t, topic)
 	ctx := context.Background()
-	posted, err := e.Build(ctx, "cloud", briefing.BuildOptions{Remember: true})
+	posted, err := e.Build(ctx, "cloud", briefing.BuildOptions{})
 	if err != nil || len(posted.Stories) != 2 {
 		t.Fatalf("first briefing: %+v, %v", posted, err)
+	}
+	if err := e.MarkPosted(ctx, posted); err != nil {
+		t.Fatal(err)
 	}
 	writeFeed(t, filepath.Dir(topic.Feeds[1]), "daily",
 		[3]string{"Nimbus Cloud storage outage lasts six hours", "The Nimbus Cloud outage in na-east-1 took storage down for six hours.", "1h"},

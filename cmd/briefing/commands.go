@@ -96,6 +96,7 @@ func collectFlags(*flag.FlagSet) func(context.Context, *Env, []string) error {
 		if err != nil {
 			return err
 		}
+		app.Engine.Prune()
 		worked := false
 		for _, r := range results {
 			fmt.Fprintln(env.Stdout, resultLine(r))

@@ -155,7 +155,8 @@ func serve(ctx context.Context, app *App) error {
 	return g.Wait()
 }
 
-// collectLoop fetches every feed at start and then every collect.interval.
+// collectLoop fetches every feed at start and then every collect.interval,
+// pruning what is past retention each time.
 func collectLoop(ctx context.Context, app *App) {
 	ticker := time.NewTicker(app.Config.Collect.Interval.D())
 	defer ticker.Stop()
@@ -171,6 +172,7 @@ func collectLoop(ctx context.Context, app *App) {
 			}
 		}
 		app.Logger.Info("collected feeds", slog.Int("feeds", len(results)), slog.Int("failed", failed))
+		app.Engine.Prune()
 		select {
 		case <-ctx.Done():
 			return
