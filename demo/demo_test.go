@@ -15,7 +15,7 @@ import (
 	"time"
 
 	"github.com/mmcdole/gofeed"
-	"gopkg.in/yaml.v3"
+	"go.yaml.in/yaml/v3"
 
 	"github.com/briefing-bot/briefing/demo"
 )

@@ -11,7 +11,7 @@ import (
 	"time"
 
 	openai "github.com/sashabaranov/go-openai"
-	"gopkg.in/yaml.v3"
+	"go.yaml.in/yaml/v3"
 
 	"github.com/briefing-bot/briefing"
 	"github.com/briefing-bot/briefing/collect"

@@ -3,7 +3,7 @@ package slack
 import (
 	"strings"
 
-	"gopkg.in/yaml.v3"
+	"go.yaml.in/yaml/v3"
 )
 
 // The manifest's parts, in the order Slack documents them.

@@ -5,7 +5,7 @@ import (
 	"slices"
 	"testing"
 
-	"gopkg.in/yaml.v3"
+	"go.yaml.in/yaml/v3"
 
 	slackbot "github.com/briefing-bot/briefing/bot/slack"
 	"github.com/briefing-bot/briefing/internal/briefingtest"
