@@ -6,6 +6,7 @@ package briefing
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"strings"
 	"time"
@@ -307,4 +308,51 @@ type EventLog interface {
 	// FirstDelivery records id and reports whether it was new; ids older
 	// than the log's horizon are forgotten.
 	FirstDelivery(id string, now time.Time) (bool, error)
+}
+
+// Job is acknowledged chat work not yet done: a slash command's briefing,
+// an answer to a question. It is recorded before its request is
+// acknowledged, so that a process that dies leaves it to the next one.
+type Job struct {
+	// ID names the request (e.g. "slack:msg:C123:1700000000.000100"), so
+	// that a request delivered twice is one job.
+	ID string `json:"id"`
+	// Kind says which worker runs it, e.g. "slack.question".
+	Kind string `json:"kind"`
+	// Payload is the request, encoded by the front end that enqueued it.
+	Payload json.RawMessage `json:"payload"`
+	// Progress is what the job recorded of its steps (its placeholder's
+	// ts, the briefing it built), so that whoever resumes it continues
+	// rather than repeats.
+	Progress json.RawMessage `json:"progress,omitempty"`
+	// Attempts counts the leases taken on the job, the enqueuer's included.
+	Attempts   int       `json:"attempts"`
+	EnqueuedAt time.Time `json:"enqueued_at"`
+}
+
+// JobQueue holds acknowledged chat work until it is done, so that it is
+// done at least once however the process ends; each step of a job makes
+// itself idempotent (a post looks for itself before posting again), so that
+// the chat sees it once. A job is leased to one worker at a time: the one
+// that enqueued it, then whoever claims it after the lease ran out.
+type JobQueue interface {
+	// Enqueue records j as pending, leased to the caller for lease,
+	// unless a job with its ID was enqueued before (pending, or done
+	// within the queue's horizon of an hour); it reports whether it
+	// recorded j. The caller then runs j.
+	Enqueue(ctx context.Context, j Job, lease time.Duration) (bool, error)
+	// Claim leases up to limit pending jobs of kind whose lease has run
+	// out, oldest first, each for lease, and counts an attempt on each.
+	// A backend may know a lease holder has ended earlier (bbolt: the file
+	// lock proves an earlier process gone).
+	Claim(ctx context.Context, kind string, lease time.Duration, limit int) ([]Job, error)
+	// Checkpoint replaces a pending job's Progress.
+	Checkpoint(ctx context.Context, id string, progress json.RawMessage) error
+	// Release ends the lease on a pending job, so that it can be claimed
+	// at once (its worker is stopping, or has no room for it).
+	Release(ctx context.Context, id string) error
+	// Done ends a job for good. Done on an unknown job is no error.
+	Done(ctx context.Context, id string) error
+	// PendingJobs counts the jobs not done, leased or not.
+	PendingJobs(ctx context.Context) (int, error)
 }

@@ -30,6 +30,7 @@ var (
 	_ briefing.Ledger       = (*DB)(nil)
 	_ briefing.ThreadStore  = (*DB)(nil)
 	_ briefing.EventLog     = (*DB)(nil)
+	_ briefing.JobQueue     = (*DB)(nil)
 )
 
 // Defaults for zero Options fields.
@@ -83,6 +84,7 @@ var (
 	bucketThreads        = []byte("threads")        // thread key → Thread
 	bucketEvents         = []byte("events")         // event id → timeKey(first delivery)
 	bucketEventTimes     = []byte("event_times")    // timeKey(first delivery)+id → nil
+	bucketJobs           = []byte("jobs")           // job id → Job, while pending
 )
 
 var keySchemaVersion = []byte("schema_version")
@@ -106,6 +108,7 @@ var migrations = []func(tx *bolt.Tx) error{
 		}
 		return createBuckets(tx, bucketCache)
 	},
+	func(tx *bolt.Tx) error { return createBuckets(tx, bucketJobs) },
 }
 
 func createBuckets(tx *bolt.Tx, names ...[]byte) error {
@@ -124,6 +127,7 @@ type DB struct {
 	retention time.Duration
 	log       *slog.Logger
 	now       func() time.Time
+	leases    *jobLeases
 }
 
 // Open opens the store at path, creating its folder and file when missing,
@@ -155,7 +159,7 @@ func Open(path string, opts Options) (*DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open store %s: %w", path, err)
 	}
-	db := &DB{bolt: bdb, path: path, retention: opts.Retention, log: opts.Logger, now: opts.Now}
+	db := &DB{bolt: bdb, path: path, retention: opts.Retention, log: opts.Logger, now: opts.Now, leases: newJobLeases()}
 	found, err := db.migrate()
 	if err != nil {
 		_ = bdb.Close()

@@ -89,32 +89,37 @@ func (db *DB) FirstDelivery(id string, now time.Time) (bool, error) {
 		return false, briefing.Errorf(briefing.EINVALID, "an event needs an id")
 	}
 	var first bool
-	err := db.bolt.Update(func(tx *bolt.Tx) error {
-		events, byTime := tx.Bucket(bucketEvents), tx.Bucket(bucketEventTimes)
-		horizon := timeKey(now.Add(-eventHorizon))
-		if err := forgetEvents(events, byTime, horizon); err != nil {
-			return err
-		}
-		if seen := events.Get([]byte(id)); seen != nil {
-			if bytes.Compare(seen, horizon) >= 0 {
-				return nil
-			}
-			// Expired but not yet forgotten: its index entry must go, or
-			// forgetting it later would drop the new record too.
-			if err := byTime.Delete(append(bytes.Clone(seen), id...)); err != nil {
-				return fmt.Errorf("event index: %w", err)
-			}
-		}
-		first = true
-		if err := events.Put([]byte(id), timeKey(now)); err != nil {
-			return err
-		}
-		return byTime.Put(timeIDKey(now, id), nil)
+	err := db.bolt.Update(func(tx *bolt.Tx) (err error) {
+		first, err = rememberEvent(tx, id, now)
+		return err
 	})
 	if err != nil {
 		return false, fmt.Errorf("record event %s: %w", id, err)
 	}
 	return first, nil
+}
+
+// rememberEvent is FirstDelivery inside the caller's transaction.
+func rememberEvent(tx *bolt.Tx, id string, now time.Time) (bool, error) {
+	events, byTime := tx.Bucket(bucketEvents), tx.Bucket(bucketEventTimes)
+	horizon := timeKey(now.Add(-eventHorizon))
+	if err := forgetEvents(events, byTime, horizon); err != nil {
+		return false, err
+	}
+	if seen := events.Get([]byte(id)); seen != nil {
+		if bytes.Compare(seen, horizon) >= 0 {
+			return false, nil
+		}
+		// Expired but not yet forgotten: its index entry must go, or
+		// forgetting it later would drop the new record too.
+		if err := byTime.Delete(append(bytes.Clone(seen), id...)); err != nil {
+			return false, fmt.Errorf("event index: %w", err)
+		}
+	}
+	if err := events.Put([]byte(id), timeKey(now)); err != nil {
+		return false, err
+	}
+	return true, byTime.Put(timeIDKey(now, id), nil)
 }
 
 // forgetEvents deletes up to eventForgetBatch events recorded before
