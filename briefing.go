@@ -75,7 +75,14 @@ type Story struct {
 type Paragraph struct {
 	Text    string   `json:"text"`
 	Sources []string `json:"sources"`
+	// Story is the index in Briefing.Stories of the story the passage
+	// tells, so that renderers can show each story as a section; -1 marks
+	// a passage about the briefing as a whole (the audience paragraph).
+	Story int `json:"story"`
 }
+
+// NoStory is Paragraph.Story of a passage that tells no single story.
+const NoStory = -1
 
 // Usage counts LLM tokens.
 type Usage struct {

@@ -252,9 +252,15 @@ func (l *LLM) summarize(ctx context.Context, topic briefing.Topic, stories []bri
 			}
 			passages = offline.storyPassages(in.rank)
 		}
-		b.Paragraphs = append(b.Paragraphs, passages...)
+		for _, p := range passages {
+			p.Story = in.rank
+			b.Paragraphs = append(b.Paragraphs, p)
+		}
 	}
-	b.Paragraphs = append(b.Paragraphs, v.audience...)
+	for _, p := range v.audience {
+		p.Story = briefing.NoStory
+		b.Paragraphs = append(b.Paragraphs, p)
+	}
 	return b, nil
 }
 

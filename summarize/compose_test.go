@@ -129,11 +129,11 @@ func TestLLMBriefingVerifiesCitations(t *testing.T) {
 		{Text: "OpenAI and Microsoft rewrote their deal. Microsoft keeps a license through 2032.", Sources: []string{url(0, 0), url(0, 1)}},
 		// a4 is an article of the briefing but not of this story.
 		{Text: "Analysts expect wider distribution, see", Sources: []string{url(0, 2)}},
-		{Text: "Amazon added OpenAI models to Bedrock.", Sources: []string{url(1, 0)}},
-		{Text: "Stargate grows.", Sources: []string{url(2, 0)}},
+		{Text: "Amazon added OpenAI models to Bedrock.", Sources: []string{url(1, 0)}, Story: 1},
+		{Text: "Stargate grows.", Sources: []string{url(2, 0)}, Story: 2},
 	}
 	if fmt.Sprint(b.Paragraphs) != fmt.Sprint(want) {
-		t.Errorf("paragraphs\n%q\nwant\n%q", b.Paragraphs, want)
+		t.Errorf("paragraphs\n%+v\nwant\n%+v", b.Paragraphs, want)
 	}
 	if len(b.Bullets) != 3 {
 		t.Errorf("bullets %q, want three", b.Bullets)
@@ -149,8 +149,8 @@ func TestLLMBriefingFallsBackPerStory(t *testing.T) {
 	url := func(s, a int) string { return cloudStories()[s].Articles[a].URL }
 	llmPassages := []briefing.Paragraph{
 		{Text: "OpenAI and Microsoft rewrote their deal.", Sources: []string{url(0, 0), url(0, 1)}},
-		{Text: "Amazon added OpenAI models to Bedrock.", Sources: []string{url(1, 0)}},
-		{Text: "Stargate grows.", Sources: []string{url(2, 0)}},
+		{Text: "Amazon added OpenAI models to Bedrock.", Sources: []string{url(1, 0)}, Story: 1},
+		{Text: "Stargate grows.", Sources: []string{url(2, 0)}, Story: 2},
 	}
 	tests := map[string]struct {
 		paragraphs []string
@@ -197,7 +197,7 @@ func TestLLMBriefingFallsBackPerStory(t *testing.T) {
 				t.Fatalf("the offline summarizer wrote nothing for story %d", tc.offline)
 			}
 			if fmt.Sprint(b.Paragraphs) != fmt.Sprint(want) {
-				t.Fatalf("paragraphs\n%q\nwant the LLM's, with story %d's from the offline summarizer\n%q", b.Paragraphs, tc.offline, want)
+				t.Fatalf("paragraphs\n%+v\nwant the LLM's, with story %d's from the offline summarizer\n%+v", b.Paragraphs, tc.offline, want)
 			}
 			var told strings.Builder
 			for _, a := range stories[tc.offline].Articles {
@@ -330,14 +330,14 @@ func TestLLMBriefingAudience(t *testing.T) {
 			last := b.Paragraphs[len(b.Paragraphs)-1]
 			if tc.want == "" {
 				if asked || len(b.Paragraphs) != 3 {
-					t.Errorf("without an audience the schema asks for one (%v) or the paragraph is kept: %q", asked, b.Paragraphs)
+					t.Errorf("without an audience the schema asks for one (%v) or the paragraph is kept: %+v", asked, b.Paragraphs)
 				}
 				return
 			}
 			if !asked || !strings.Contains(compose.Body.Messages[0].Content, `begins "For `+tc.want+`,"`) {
 				t.Errorf("compose request does not ask for the audience paragraph:\n%s", compose.Body.Messages[0].Content)
 			}
-			if !strings.HasPrefix(last.Text, "For "+tc.want+",") || len(last.Sources) != 2 {
+			if !strings.HasPrefix(last.Text, "For "+tc.want+",") || len(last.Sources) != 2 || last.Story != briefing.NoStory {
 				t.Errorf("last paragraph %+v, want the cited audience paragraph", last)
 			}
 		})

@@ -265,7 +265,7 @@ func (x *extract) passages(i, n int) []briefing.Paragraph {
 		if joined[c] {
 			continue
 		}
-		p := briefing.Paragraph{Text: c.text, Sources: x.support(i, c)}
+		p := briefing.Paragraph{Text: c.text, Sources: x.support(i, c), Story: i}
 		if d := next[c]; d != nil {
 			p.Text += " " + d.text
 			for _, u := range x.support(i, d) {

@@ -115,6 +115,12 @@ func TestOfflineBriefing(t *testing.T) {
 			}
 		}
 	}
+	// Each passage names its story, quoting only that story's articles.
+	for _, p := range b.Paragraphs {
+		if p.Story < 0 || p.Story >= len(stories) || !storyURLs(stories[p.Story : p.Story+1])[p.Sources[0]] {
+			t.Errorf("passage %q names story %d, not the story it quotes", p.Text, p.Story)
+		}
+	}
 	cites := map[string]bool{}
 	for _, p := range b.Paragraphs {
 		if len(p.Sources) > 1 {

@@ -34,7 +34,7 @@ func TwoArticleBriefing() *briefing.Briefing {
 		Bullets:     []string{"Prices fall 10%.", "Three regions open.", "Customers move workloads."},
 		Paragraphs: []briefing.Paragraph{
 			{Text: "Compute prices fell by a tenth this week. Storage stayed flat.", Sources: []string{a1.URL}},
-			{Text: "Three regions opened in Europe, easing capacity limits.", Sources: []string{a2.URL, a1.URL}},
+			{Text: "Three regions opened in Europe, easing capacity limits.", Sources: []string{a2.URL, a1.URL}, Story: 1},
 		},
 		Stories: []briefing.Story{
 			{ID: "s1", Title: a1.Title, Articles: []briefing.Article{a1}},
