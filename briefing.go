@@ -223,6 +223,55 @@ type FeedStore interface {
 	PutFeed(FeedState) error
 	// PutArticles stores new articles and returns how many were new.
 	PutArticles([]Article) (int, error)
+	// Article returns a stored article; the collector skips fetching the
+	// page of an article it already has. A missing one is ENOTFOUND.
+	Article(id string) (Article, error)
+}
+
+// FeedStatus is how one feed's collection went.
+type FeedStatus string
+
+// The statuses of a FeedResult.
+const (
+	FeedNew       FeedStatus = "new"       // new articles were stored
+	FeedUnchanged FeedStatus = "unchanged" // 304, or nothing new in the feed
+	FeedFailed    FeedStatus = "failed"    // see FeedResult.Err
+	FeedSkipped   FeedStatus = "skipped"   // in back-off after failures
+)
+
+// FeedResult is the outcome of collecting one (topic, feed).
+type FeedResult struct {
+	Topic   string
+	FeedURL string
+	Title   string // feed title when known
+	Status  FeedStatus
+	Items   int // items in the feed; 0 when a 304 said it is unchanged
+	New     int // articles newly stored
+	// Err is a clear reason for a failed feed ("HTTP 500 Internal Server
+	// Error", "not a feed: an HTML page", "feed body exceeds 10 MiB"), and
+	// for a skipped one the back-off and the last error.
+	Err      error
+	Duration time.Duration
+}
+
+// Collector fetches the feeds of topics into st. A broken feed is a
+// FeedResult, not an error: the error is the store's or the context's,
+// returned with the results of the feeds that finished. progress, when
+// non-nil, is called as each feed finishes, from one goroutine at a time.
+type Collector interface {
+	Collect(ctx context.Context, st FeedStore, topics []Topic, progress func(FeedResult)) ([]FeedResult, error)
+}
+
+// Summarizer writes a briefing from ranked stories.
+type Summarizer interface {
+	Summarize(ctx context.Context, topic Topic, stories []Story) (*Briefing, error)
+}
+
+// Answerer answers a follow-up question about b, or (b nil) from the
+// topic's recent articles. onDelta, when set, receives the growing text of
+// a streamed answer.
+type Answerer interface {
+	Answer(ctx context.Context, b *Briefing, q Question, onDelta func(text string)) (Answer, error)
 }
 
 // Message is one chat message sent to an LLM.
@@ -261,6 +310,44 @@ type ArticleStore interface {
 	// TopicArticles returns the topic's articles published in [since, until),
 	// newest first.
 	TopicArticles(topic string, since, until time.Time) ([]Article, error)
+}
+
+// BriefingStore keeps built briefings and what posted briefings told.
+type BriefingStore interface {
+	// PutBriefing stores b, replacing a briefing with its ID; a briefing
+	// without an ID gets one that sorts by time, set on b.
+	PutBriefing(b *Briefing) error
+	// Briefing returns a stored briefing; a missing one is ENOTFOUND.
+	Briefing(id string) (*Briefing, error)
+	// LatestBriefing returns the topic's briefing generated last, or
+	// ENOTFOUND.
+	LatestBriefing(topic string) (*Briefing, error)
+	// RecordTold remembers the articles of b's stories as told.
+	RecordTold(b *Briefing) error
+	// Told returns the ids of the articles told in the topic.
+	Told(topic string) (map[string]bool, error)
+}
+
+// Pruner deletes what is past the store's retention.
+type Pruner interface {
+	// Prune returns how many articles it deleted.
+	Prune(now time.Time) (int, error)
+}
+
+// Store is everything the program keeps. store (bbolt, one process) and
+// store/postgres (any number of replicas) implement it, and
+// store/storetest holds both to the same behaviour.
+type Store interface {
+	FeedStore
+	ArticleStore
+	BriefingStore
+	Pruner
+	Cache
+	Ledger
+	ThreadStore
+	EventLog
+	JobQueue
+	Close() error
 }
 
 // Cache keeps derived values, such as LLM story summaries, across runs.

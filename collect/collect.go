@@ -112,31 +112,22 @@ func New(opts Options) *Collector {
 
 func (c *Collector) now() time.Time { return c.opts.Now() }
 
-// Status is how one feed's collection went.
-type Status string
+// Result and Status are the domain's FeedResult and FeedStatus, under the
+// names the collector's callers know.
+type (
+	Result = briefing.FeedResult
+	Status = briefing.FeedStatus
+)
 
 // The statuses of a Result.
 const (
-	StatusNew       Status = "new"       // new articles were stored
-	StatusUnchanged Status = "unchanged" // 304, or nothing new in the feed
-	StatusFailed    Status = "failed"    // see Result.Err
-	StatusSkipped   Status = "skipped"   // in back-off after failures
+	StatusNew       = briefing.FeedNew
+	StatusUnchanged = briefing.FeedUnchanged
+	StatusFailed    = briefing.FeedFailed
+	StatusSkipped   = briefing.FeedSkipped
 )
 
-// Result is the outcome for one (topic, feed).
-type Result struct {
-	Topic   string
-	FeedURL string
-	Title   string // feed title when known
-	Status  Status
-	Items   int // items in the feed; 0 when a 304 said it is unchanged
-	New     int // articles newly stored
-	// Err is a clear reason for a failed feed ("HTTP 500 Internal Server
-	// Error", "not a feed: an HTML page", "feed body exceeds 10 MiB"), and
-	// for a skipped one the back-off and the last error.
-	Err      error
-	Duration time.Duration
-}
+var _ briefing.Collector = (*Collector)(nil)
 
 // feedJob is one feed to fetch and every topic that lists it.
 type feedJob struct {

@@ -78,6 +78,15 @@ func (s *memStore) PutArticles(arts []briefing.Article) (int, error) {
 	return n, nil
 }
 
+func (s *memStore) Article(id string) (briefing.Article, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if a, ok := s.articles[id]; ok {
+		return a, nil
+	}
+	return briefing.Article{}, briefing.Errorf(briefing.ENOTFOUND, "article %s not found", id)
+}
+
 func (s *memStore) state(url string) briefing.FeedState {
 	s.mu.Lock()
 	defer s.mu.Unlock()

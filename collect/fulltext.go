@@ -28,8 +28,7 @@ const pagesPerFeed = 2
 // fillFullText replaces the teaser text of new articles with the main text
 // of their pages. Only articles whose feed text is shorter than
 // fullTextThreshold are fetched, and only those the store does not hold
-// yet, when it can tell (see storedArticle): a stored article keeps its
-// stored text anyway, so fetching its page again would only cost the
+// yet: a stored article keeps its stored text anyway, so fetching its page again would only cost the
 // publisher. pages bounds the page fetches of a whole Collect. A page that
 // fails is logged and the article keeps its feed text.
 func (c *Collector) fillFullText(ctx context.Context, st briefing.FeedStore, articles []briefing.Article, pages chan struct{}) {
@@ -37,7 +36,10 @@ func (c *Collector) fillFullText(ctx context.Context, st briefing.FeedStore, art
 	g.SetLimit(pagesPerFeed)
 	for i := range articles {
 		art := &articles[i]
-		if art.URL == "" || utf8.RuneCountInString(art.Text) >= fullTextThreshold || storedArticle(st, art.ID) {
+		if art.URL == "" || utf8.RuneCountInString(art.Text) >= fullTextThreshold {
+			continue
+		}
+		if _, err := st.Article(art.ID); err == nil {
 			continue
 		}
 		if ctx.Err() != nil {
@@ -63,20 +65,6 @@ func (c *Collector) fillFullText(ctx context.Context, st briefing.FeedStore, art
 		})
 	}
 	_ = g.Wait() // the goroutines report failures in the log, never here
-}
-
-// storedArticle reports whether st holds the article with that id, when
-// st can look articles up (the store can; briefing.FeedStore asks only
-// for what every collector needs).
-func storedArticle(st briefing.FeedStore, id string) bool {
-	articles, ok := st.(interface {
-		Article(id string) (briefing.Article, error)
-	})
-	if !ok {
-		return false
-	}
-	_, err := articles.Article(id)
-	return err == nil
 }
 
 // pageText fetches an article's page and extracts its main text.

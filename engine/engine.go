@@ -13,22 +13,29 @@ import (
 	"time"
 
 	"github.com/briefing-bot/briefing"
-	"github.com/briefing-bot/briefing/collect"
 	"github.com/briefing-bot/briefing/metrics"
-	"github.com/briefing-bot/briefing/store"
 	"github.com/briefing-bot/briefing/summarize"
 )
 
 var _ briefing.Service = (*Engine)(nil)
 
+// Store is what the engine keeps: feeds and articles it collects,
+// briefings it builds and what posted briefings told.
+type Store interface {
+	briefing.FeedStore
+	briefing.ArticleStore
+	briefing.BriefingStore
+	briefing.Pruner
+}
+
 // Options wire an Engine. Store, Collector, Summarizer and Answerer are
 // required.
 type Options struct {
 	Topics     []briefing.Topic
-	Store      *store.DB
-	Collector  *collect.Collector
-	Summarizer summarize.Summarizer
-	Answerer   *summarize.Answerer
+	Store      Store
+	Collector  briefing.Collector
+	Summarizer briefing.Summarizer
+	Answerer   briefing.Answerer
 	Logger     *slog.Logger
 	Metrics    *metrics.Metrics
 	Now        func() time.Time
@@ -86,7 +93,7 @@ func (e *Engine) topic(id string) (briefing.Topic, error) {
 
 // Collect fetches the feeds of topics (all topics when none are given)
 // once.
-func (e *Engine) Collect(ctx context.Context, topics []briefing.Topic, progress func(collect.Result)) ([]collect.Result, error) {
+func (e *Engine) Collect(ctx context.Context, topics []briefing.Topic, progress func(briefing.FeedResult)) ([]briefing.FeedResult, error) {
 	if len(topics) == 0 {
 		topics = e.opts.Topics
 	}

@@ -23,15 +23,7 @@ import (
 	"github.com/briefing-bot/briefing"
 )
 
-var (
-	_ briefing.FeedStore    = (*DB)(nil)
-	_ briefing.ArticleStore = (*DB)(nil)
-	_ briefing.Cache        = (*DB)(nil)
-	_ briefing.Ledger       = (*DB)(nil)
-	_ briefing.ThreadStore  = (*DB)(nil)
-	_ briefing.EventLog     = (*DB)(nil)
-	_ briefing.JobQueue     = (*DB)(nil)
-)
+var _ briefing.Store = (*DB)(nil)
 
 // Defaults for zero Options fields.
 const (

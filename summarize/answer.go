@@ -72,6 +72,8 @@ type Answerer struct {
 	indexes map[string]*topicIndex
 }
 
+var _ briefing.Answerer = (*Answerer)(nil)
+
 // topicIndex is a topic's index and when it last read the store.
 type topicIndex struct {
 	index     *Index

@@ -104,7 +104,7 @@ type LLM struct {
 	// Fallback writes the whole briefing when the LLM cannot: the Offline
 	// summarizer. A single story that fails verification gets the Offline
 	// summarizer's passages whatever Fallback is.
-	Fallback Summarizer
+	Fallback briefing.Summarizer
 	// MaxInputTokens bounds the prompts of one briefing (≈ 4 characters a
 	// token); the lowest-ranked stories lose material first.
 	MaxInputTokens int
@@ -117,7 +117,7 @@ type LLM struct {
 	Now      func() time.Time
 }
 
-var _ Summarizer = (*LLM)(nil)
+var _ briefing.Summarizer = (*LLM)(nil)
 
 // storyInput is one story as the story prompt carries it.
 type storyInput struct {

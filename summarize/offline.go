@@ -10,11 +10,6 @@ import (
 	"github.com/briefing-bot/briefing"
 )
 
-// Summarizer writes a briefing from ranked stories.
-type Summarizer interface {
-	Summarize(ctx context.Context, topic briefing.Topic, stories []briefing.Story) (*briefing.Briefing, error)
-}
-
 // Offline is the extractive summarizer: no LLM, nothing invented. Every
 // passage it writes is quoted from an article it cites.
 type Offline struct {
@@ -22,7 +17,7 @@ type Offline struct {
 	Now func() time.Time
 }
 
-var _ Summarizer = Offline{}
+var _ briefing.Summarizer = Offline{}
 
 // Limits of the offline briefing's parts, in bytes.
 const (

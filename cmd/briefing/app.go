@@ -26,7 +26,7 @@ import (
 // App is the wired program: config, store, metrics and the engine.
 type App struct {
 	Config   *Config
-	Store    *store.DB
+	Store    briefing.Store
 	Engine   *engine.Engine
 	Metrics  *metrics.Metrics
 	Registry *prometheus.Registry
@@ -110,7 +110,7 @@ func wire(cfg *Config, logger *slog.Logger) (*App, error) {
 		return nil, err
 	}
 	offline := summarize.Offline{}
-	var summarizer summarize.Summarizer = offline
+	var summarizer briefing.Summarizer = offline
 	answerer := &summarize.Answerer{Articles: st, Logger: logger}
 	if pool.Len() > 0 {
 		summarizer = &summarize.LLM{Completer: pool, Cache: st, Fallback: offline,
