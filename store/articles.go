@@ -2,13 +2,9 @@ package store
 
 import (
 	"bytes"
-	"crypto/sha256"
 	"fmt"
 	"log/slog"
-	"slices"
-	"strings"
 	"time"
-	"unicode"
 
 	bolt "go.etcd.io/bbolt"
 
@@ -43,13 +39,8 @@ func (db *DB) PutFeed(st briefing.FeedState) error {
 // topics are then merged into the stored article, which keeps everything
 // else. An article without a Published time gets its Fetched time, else now.
 func (db *DB) PutArticles(arts []briefing.Article) (int, error) {
-	for i, a := range arts {
-		if a.ID == "" {
-			return 0, briefing.Errorf(briefing.EINVALID, "article %d (%s) has no id", i, a.URL)
-		}
-		if slices.Contains(a.Topics, "") {
-			return 0, briefing.Errorf(briefing.EINVALID, "article %s has an empty topic", a.ID)
-		}
+	if err := briefing.CheckArticles(arts); err != nil {
+		return 0, err
 	}
 	var added int
 	err := db.bolt.Update(func(tx *bolt.Tx) error {
@@ -217,7 +208,7 @@ func (s articleTx) put(a briefing.Article) (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	hash := contentHash(a)
+	hash := a.Fingerprint()
 	if !found && hash != nil {
 		if id := s.content.Get(hash); id != nil {
 			if found, err = s.get(string(id), &stored); err != nil {
@@ -228,7 +219,7 @@ func (s articleTx) put(a briefing.Article) (bool, error) {
 	if found {
 		return false, s.mergeTopics(stored, a.Topics)
 	}
-	a.Topics, _ = addTopics(nil, a.Topics)
+	a.Topics, _ = briefing.MergeTopics(nil, a.Topics)
 	if err := putJSON(s.articles, []byte(a.ID), a); err != nil {
 		return false, err
 	}
@@ -245,7 +236,7 @@ func (s articleTx) put(a briefing.Article) (bool, error) {
 
 func (s articleTx) mergeTopics(stored briefing.Article, topics []string) error {
 	var added []string
-	stored.Topics, added = addTopics(stored.Topics, topics)
+	stored.Topics, added = briefing.MergeTopics(stored.Topics, topics)
 	if len(added) == 0 {
 		return nil
 	}
@@ -253,18 +244,6 @@ func (s articleTx) mergeTopics(stored briefing.Article, topics []string) error {
 		return err
 	}
 	return s.index(stored, added)
-}
-
-// addTopics appends to have each of topics it lacks, once, and returns the
-// result and what it added.
-func addTopics(have, topics []string) (merged, added []string) {
-	for _, t := range topics {
-		if !slices.Contains(have, t) {
-			have = append(have, t)
-			added = append(added, t)
-		}
-	}
-	return have, added
 }
 
 // index adds a to the time index of each of topics.
@@ -304,7 +283,7 @@ func (s articleTx) delete(id string) error {
 	if err != nil || !found {
 		return err
 	}
-	if hash := contentHash(a); hash != nil && bytes.Equal(s.content.Get(hash), []byte(id)) {
+	if hash := a.Fingerprint(); hash != nil && bytes.Equal(s.content.Get(hash), []byte(id)) {
 		if err := s.content.Delete(hash); err != nil {
 			return fmt.Errorf("content index: %w", err)
 		}
@@ -326,37 +305,4 @@ func (s articleTx) delete(id string) error {
 		return fmt.Errorf("delete article %s: %w", id, err)
 	}
 	return nil
-}
-
-// contentHash fingerprints an article's words, ignoring case, punctuation
-// and spacing, so that a story syndicated under several URLs is stored once.
-// An article without text gets none: titles alone ("Weekly roundup") are
-// too often shared by different stories, and a missed duplicate costs less
-// than a lost article.
-func contentHash(a briefing.Article) []byte {
-	text := normaliseWords(a.Text)
-	if text == "" {
-		return nil
-	}
-	sum := sha256.Sum256([]byte(normaliseWords(a.Title) + "\n" + text))
-	return sum[:]
-}
-
-// normaliseWords lower-cases s and keeps its letters and digits, with one
-// space between runs of them.
-func normaliseWords(s string) string {
-	var b strings.Builder
-	gap := false
-	for _, r := range s {
-		if !unicode.IsLetter(r) && !unicode.IsNumber(r) {
-			gap = true
-			continue
-		}
-		if gap && b.Len() > 0 {
-			b.WriteByte(' ')
-		}
-		gap = false
-		b.WriteRune(unicode.ToLower(r))
-	}
-	return b.String()
 }

@@ -1,8 +1,6 @@
 package store
 
 import (
-	"crypto/rand"
-	"encoding/hex"
 	"fmt"
 	"time"
 
@@ -23,7 +21,7 @@ func (db *DB) PutBriefing(b *briefing.Briefing) error {
 		if at.IsZero() {
 			at = db.now()
 		}
-		id, err := newBriefingID(at)
+		id, err := briefing.NewBriefingID(at)
 		if err != nil {
 			return err
 		}
@@ -57,16 +55,6 @@ func (db *DB) PutBriefing(b *briefing.Briefing) error {
 	}
 	b.ID = stored.ID
 	return nil
-}
-
-// newBriefingID returns an id that sorts by time to the millisecond, with a
-// random suffix for briefings of the same moment.
-func newBriefingID(at time.Time) (string, error) {
-	var suffix [4]byte
-	if _, err := rand.Read(suffix[:]); err != nil {
-		return "", fmt.Errorf("briefing id: %w", err)
-	}
-	return at.UTC().Format("20060102T150405.000Z") + "-" + hex.EncodeToString(suffix[:]), nil
 }
 
 // Briefing returns the stored briefing with that id.

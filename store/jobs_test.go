@@ -91,25 +91,3 @@ func TestJobsAreDoneOnceAndResumedAfterReopen(t *testing.T) {
 	wantCode(t, db.Checkpoint(ctx, "nope", nil), briefing.ENOTFOUND)
 	wantCode(t, func() error { _, err := db.Enqueue(ctx, briefing.Job{ID: "x"}, time.Minute); return err }(), briefing.EINVALID)
 }
-
-func TestClaimTakesTheOldestFirstUpToLimit(t *testing.T) {
-	ctx := context.Background()
-	now := t0
-	db, path, opts := openMovable(t, &now)
-	for i, id := range []string{"c", "a", "d", "b"} {
-		now = t0.Add(time.Duration(i) * time.Second)
-		if _, err := db.Enqueue(ctx, briefing.Job{ID: id, Kind: "k"}, time.Minute); err != nil {
-			t.Fatal(err)
-		}
-	}
-	mustDo(t, db.Close())
-	db = MustOpenWith(t, path, opts)
-	first, err := db.Claim(ctx, "k", time.Minute, 3)
-	if err != nil || !slices.Equal(jobIDs(first), []string{"c", "a", "d"}) {
-		t.Fatalf("claim 3 = %v, %v", jobIDs(first), err)
-	}
-	rest, err := db.Claim(ctx, "k", time.Minute, 3)
-	if err != nil || !slices.Equal(jobIDs(rest), []string{"b"}) {
-		t.Fatalf("claim the rest = %v, %v", jobIDs(rest), err)
-	}
-}

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
-	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -14,10 +13,11 @@ import (
 
 	"github.com/briefing-bot/briefing"
 	"github.com/briefing-bot/briefing/store"
+	"github.com/briefing-bot/briefing/store/storetest"
 )
 
 // t0 is the tests' "now".
-var t0 = time.Date(2026, 11, 25, 8, 0, 0, 0, time.UTC)
+var t0 = storetest.T0
 
 func clock(t time.Time) func() time.Time { return func() time.Time { return t } }
 
@@ -314,13 +314,6 @@ func TestDataSurvivesReopen(t *testing.T) {
 	}
 	if first, err := db.FirstDelivery("e1", t0.Add(time.Minute)); err != nil || first {
 		t.Errorf("event redelivered after reopen: first=%v, %v", first, err)
-	}
-}
-
-func wantEqual(tb testing.TB, got, want any) {
-	tb.Helper()
-	if !reflect.DeepEqual(got, want) {
-		tb.Errorf("got %+v\nwant %+v", got, want)
 	}
 }
 

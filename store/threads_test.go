@@ -3,64 +3,13 @@ package store_test
 import (
 	"fmt"
 	"path/filepath"
-	"reflect"
-	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
 
-	"github.com/briefing-bot/briefing"
 	"github.com/briefing-bot/briefing/store"
 )
-
-func TestThreads(t *testing.T) {
-	db := MustOpen(t)
-	const key = "slack:C123:1700000000.000100"
-	if _, found, err := db.Thread(key); err != nil || found {
-		t.Fatalf("unknown thread: found=%v, %v", found, err)
-	}
-	want := briefing.Thread{Key: key, BriefingID: "b1", Topic: "cloud"}
-	mustDo(t, db.PutThread(want))
-	turns := []briefing.Turn{
-		{Question: "Which regions?", Answer: "us-east-1.", At: t0},
-		{Question: "Since when?", Answer: "Since 07:00.", At: t0.Add(time.Minute)},
-	}
-	for _, turn := range turns {
-		mustDo(t, db.AppendTurn(key, turn))
-	}
-	want.Turns = turns
-	got, found, err := db.Thread(key)
-	if err != nil || !found || !reflect.DeepEqual(got, want) {
-		t.Errorf("Thread = %+v, %v, %v; want %+v", got, found, err, want)
-	}
-	wantCode(t, db.AppendTurn("slack:C123:1.1", turns[0]), briefing.ENOTFOUND)
-	wantCode(t, db.PutThread(briefing.Thread{Topic: "cloud"}), briefing.EINVALID)
-}
-
-func TestFirstDelivery(t *testing.T) {
-	tests := map[string]struct {
-		at   time.Duration // after the first delivery
-		want bool
-	}{
-		"redelivered at once":         {0, false},
-		"redelivered within the hour": {59 * time.Minute, false},
-		"exactly an hour later":       {time.Hour, false},
-		"older than an hour":          {time.Hour + time.Second, true},
-	}
-	for name, tc := range tests {
-		t.Run(name, func(t *testing.T) {
-			db := MustOpen(t)
-			if first, err := db.FirstDelivery("Ev1", t0); err != nil || !first {
-				t.Fatalf("first delivery: %v, %v", first, err)
-			}
-			if first, err := db.FirstDelivery("Ev1", t0.Add(tc.at)); err != nil || first != tc.want {
-				t.Errorf("second delivery: %v, %v; want %v", first, err, tc.want)
-			}
-		})
-	}
-}
 
 func TestFirstDeliveryForgetsOldEvents(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "briefing.db")
@@ -91,27 +40,4 @@ func TestFirstDeliveryForgetsOldEvents(t *testing.T) {
 		}
 		return nil
 	})
-}
-
-func TestFirstDeliveryRace(t *testing.T) {
-	db := MustOpen(t)
-	var firsts atomic.Int32
-	var wg sync.WaitGroup
-	for range 8 {
-		wg.Go(func() {
-			first, err := db.FirstDelivery("Ev1", t0)
-			if err != nil {
-				t.Error(err)
-			}
-			if first {
-				firsts.Add(1)
-			}
-		})
-	}
-	wg.Wait()
-	if n := firsts.Load(); n != 1 {
-		t.Errorf("%d deliveries were first, want 1", n)
-	}
-	_, err := db.FirstDelivery("", t0)
-	wantCode(t, err, briefing.EINVALID)
 }

@@ -1,0 +1,84 @@
+package briefing
+
+import (
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+	"unicode"
+)
+
+// The rules every Store applies to what it is given, so that the backends
+// agree on what is the same article and what is stored at all.
+
+// CheckArticles rejects a batch in which an article has no id or an empty
+// topic: the whole batch, so that a bad item never half-stores a feed.
+func CheckArticles(arts []Article) error {
+	for i, a := range arts {
+		if a.ID == "" {
+			return Errorf(EINVALID, "article %d (%s) has no id", i, a.URL)
+		}
+		if slices.Contains(a.Topics, "") {
+			return Errorf(EINVALID, "article %s has an empty topic", a.ID)
+		}
+	}
+	return nil
+}
+
+// Fingerprint identifies an article's words, ignoring case, punctuation
+// and spacing, so that a story syndicated under several URLs is stored once.
+// An article without text has none (nil): titles alone ("Weekly roundup")
+// are too often shared by different stories, and a missed duplicate costs
+// less than a lost article.
+func (a Article) Fingerprint() []byte {
+	text := normaliseWords(a.Text)
+	if text == "" {
+		return nil
+	}
+	sum := sha256.Sum256([]byte(normaliseWords(a.Title) + "\n" + text))
+	return sum[:]
+}
+
+// normaliseWords lower-cases s and keeps its letters and digits, with one
+// space between runs of them.
+func normaliseWords(s string) string {
+	var b strings.Builder
+	gap := false
+	for _, r := range s {
+		if !unicode.IsLetter(r) && !unicode.IsNumber(r) {
+			gap = true
+			continue
+		}
+		if gap && b.Len() > 0 {
+			b.WriteByte(' ')
+		}
+		gap = false
+		b.WriteRune(unicode.ToLower(r))
+	}
+	return b.String()
+}
+
+// MergeTopics appends to have each of topics it lacks, once, and returns
+// the result and what it added.
+func MergeTopics(have, topics []string) (merged, added []string) {
+	for _, t := range topics {
+		if !slices.Contains(have, t) {
+			have = append(have, t)
+			added = append(added, t)
+		}
+	}
+	return have, added
+}
+
+// NewBriefingID returns an id that sorts by time to the millisecond, with a
+// random suffix for briefings of the same moment.
+func NewBriefingID(at time.Time) (string, error) {
+	var suffix [4]byte
+	if _, err := rand.Read(suffix[:]); err != nil {
+		return "", fmt.Errorf("briefing id: %w", err)
+	}
+	return at.UTC().Format("20060102T150405.000Z") + "-" + hex.EncodeToString(suffix[:]), nil
+}
