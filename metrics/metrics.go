@@ -20,6 +20,9 @@ type Metrics struct {
 	AckLatency     prometheus.Histogram   // seconds from envelope read to ack sent
 	Briefings      *prometheus.CounterVec // by summarizer
 	BuildSeconds   prometheus.Histogram   // time to build one briefing
+	ChatQueue      *prometheus.GaugeVec   // by queue and state: running, waiting
+	ChatRefused    *prometheus.CounterVec // by queue: work refused because its queue was full
+	JobsPending    prometheus.Gauge       // acknowledged chat work not yet done, in the store
 }
 
 // New registers the collectors with reg.
@@ -55,9 +58,19 @@ func New(reg prometheus.Registerer) *Metrics {
 			Name: "briefing_build_seconds", Help: "Time to build one briefing.",
 			Buckets: prometheus.ExponentialBuckets(0.01, 2, 14),
 		}),
+		ChatQueue: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "briefing_chat_queue_jobs", Help: "Chat work in this process's queues, by queue and state (running, waiting).",
+		}, []string{"queue", "state"}),
+		ChatRefused: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "briefing_chat_refused_total", Help: "Chat work refused because its queue was full, by queue.",
+		}, []string{"queue"}),
+		JobsPending: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "briefing_jobs_pending", Help: "Acknowledged chat work recorded in the store and not yet done.",
+		}),
 	}
 	reg.MustRegister(m.FeedFetches, m.ArticlesStored, m.Posts, m.PostFailures,
-		m.LLMTokens, m.LLMRequests, m.AckLatency, m.Briefings, m.BuildSeconds)
+		m.LLMTokens, m.LLMRequests, m.AckLatency, m.Briefings, m.BuildSeconds,
+		m.ChatQueue, m.ChatRefused, m.JobsPending)
 	return m
 }
 
@@ -111,4 +124,29 @@ func (m *Metrics) Built(summarizer string, d time.Duration) {
 	}
 	m.Briefings.WithLabelValues(summarizer).Inc()
 	m.BuildSeconds.Observe(d.Seconds())
+}
+
+// Queued sets the size of a chat work queue.
+func (m *Metrics) Queued(queue string, running, waiting int) {
+	if m == nil {
+		return
+	}
+	m.ChatQueue.WithLabelValues(queue, "running").Set(float64(running))
+	m.ChatQueue.WithLabelValues(queue, "waiting").Set(float64(waiting))
+}
+
+// Refused counts chat work refused because its queue was full.
+func (m *Metrics) Refused(queue string) {
+	if m == nil {
+		return
+	}
+	m.ChatRefused.WithLabelValues(queue).Inc()
+}
+
+// Pending sets how many acknowledged jobs wait in the store.
+func (m *Metrics) Pending(n int) {
+	if m == nil {
+		return
+	}
+	m.JobsPending.Set(float64(n))
 }

@@ -29,6 +29,10 @@ const (
 	maxBuilds  = 4
 	maxAnswers = 8
 	maxWaiting = 100
+	// A question refused for want of room gets a short reply; those wait
+	// in a queue of their own, which is larger since they are quick.
+	maxBusyReplies = 2
+	maxBusyWaiting = 1000
 )
 
 // httpTimeout bounds one Web API call. slack-go's own client has none, and
@@ -42,16 +46,18 @@ type ScheduleInfo struct {
 }
 
 // Options configure a Bot. BotToken is required; Run needs AppToken,
-// Service, Threads and Events, PostBriefing needs Threads; Check alone
+// Service, Threads and Jobs, PostBriefing needs Threads; Check alone
 // needs none of them, so a config check does not open the store.
 type Options struct {
 	BotToken, AppToken string
 	// APIURL is the Web API base URL (a proxy, a test server); default
 	// Slack's. A missing trailing "/" is added.
-	APIURL    string
-	Service   briefing.Service
-	Threads   briefing.ThreadStore
-	Events    briefing.EventLog
+	APIURL  string
+	Service briefing.Service
+	Threads briefing.ThreadStore
+	// Jobs records each acknowledged command and question until it is
+	// answered, so that a restart resumes it.
+	Jobs      briefing.JobQueue
 	Schedules []ScheduleInfo
 	Logger    *slog.Logger
 	Metrics   *metrics.Metrics
@@ -59,7 +65,11 @@ type Options struct {
 	PostInterval time.Duration
 	// UpdateInterval paces the edits that stream an answer; default 1s.
 	UpdateInterval time.Duration
-	Now            func() time.Time
+	// RetryWait is the first wait before a call that failed transiently
+	// (HTTP 5xx, a network error) is made again; it doubles each retry.
+	// Default 1s.
+	RetryWait time.Duration
+	Now       func() time.Time
 }
 
 // Bot talks to one Slack workspace.
@@ -70,6 +80,7 @@ type Bot struct {
 	pacer   *pacer
 	builds  *chat.Queue
 	answers *chat.Queue
+	replies *chat.Queue // busy replies to refused questions
 
 	mu        sync.Mutex
 	botUserID string // from auth.test; "" until Check succeeds
@@ -120,6 +131,9 @@ func New(opts Options) (*Bot, error) {
 	if opts.UpdateInterval <= 0 {
 		opts.UpdateInterval = time.Second
 	}
+	if opts.RetryWait <= 0 {
+		opts.RetryWait = time.Second
+	}
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
@@ -133,7 +147,7 @@ func New(opts Options) (*Bot, error) {
 	if opts.APIURL != "" {
 		clientOpts = append(clientOpts, slack.OptionAPIURL(opts.APIURL))
 	}
-	return &Bot{
+	b := &Bot{
 		opts:    opts,
 		posting: map[string]*sync.RWMutex{},
 		api:     slack.New(opts.BotToken, clientOpts...),
@@ -141,7 +155,12 @@ func New(opts Options) (*Bot, error) {
 		pacer:   newPacer(opts.PostInterval),
 		builds:  chat.NewQueue(maxBuilds, maxWaiting, log),
 		answers: chat.NewQueue(maxAnswers, maxWaiting, log),
-	}, nil
+		replies: chat.NewQueue(maxBusyReplies, maxBusyWaiting, log),
+	}
+	for name, q := range map[string]*chat.Queue{kindCommand: b.builds, kindQuestion: b.answers, "slack.busy": b.replies} {
+		q.Observe(func(running, waiting int) { opts.Metrics.Queued(name, running, waiting) })
+	}
+	return b, nil
 }
 
 // slackLog bridges slack-go's logger to slog. slack-go only logs in debug

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/http"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -52,9 +53,9 @@ func newHarness(tb testing.TB, configure ...func(*slackbot.Options)) *harness {
 func (h *harness) options() slackbot.Options {
 	return slackbot.Options{
 		BotToken: h.fake.BotToken(), AppToken: h.fake.AppToken(), APIURL: h.fake.APIURL(),
-		Service: h.svc, Threads: h.db, Events: h.db,
+		Service: h.svc, Threads: h.db, Jobs: h.db,
 		Schedules:    []slackbot.ScheduleInfo{{Topic: "cloud", Cron: "0 8 * * 1-5", Timezone: "Europe/Paris", Channel: "C1"}},
-		PostInterval: time.Millisecond, UpdateInterval: 5 * time.Millisecond,
+		PostInterval: time.Millisecond, UpdateInterval: 5 * time.Millisecond, RetryWait: time.Millisecond,
 	}
 }
 
@@ -303,7 +304,7 @@ func TestBuildFailureIsToldToUser(t *testing.T) {
 
 func TestPostFailureIsToldToUser(t *testing.T) {
 	h := newHarness(t)
-	h.fake.FailNext("chat.postMessage", 500, 0)
+	h.fake.FailNext("chat.postMessage", http.StatusBadRequest, 0)
 	h.fake.SendSlash(t, slack.SlashCommand{ChannelID: "C1", UserID: "U7", Text: "cloud"})
 	got := h.fake.WaitMessages(t, 1, func(m fakeslack.Message) bool { return m.Method == "chat.postEphemeral" })[0]
 	if !strings.Contains(got.Text, "Something went wrong") {
@@ -311,11 +312,63 @@ func TestPostFailureIsToldToUser(t *testing.T) {
 	}
 	h.stopBot(t)
 	if n := len(h.fake.Requests("chat.postMessage")); n != 1 {
-		t.Errorf("%d chat.postMessage calls, want 1: a 500 is not retried", n)
+		t.Errorf("%d chat.postMessage calls, want 1: a 4xx is not retried", n)
 	}
 	if len(h.svc.Marked()) != 0 {
 		t.Errorf("marked posted %v after a failed post", h.svc.Marked())
 	}
+}
+
+// A 5xx on a post is retried; when the failed attempt had landed (its
+// answer lost), the retry finds it by its metadata and posts nothing more.
+func TestPostRetriedAfterServerError(t *testing.T) {
+	for name, fail := range map[string]func(*fakeslack.Server){
+		"not posted": func(f *fakeslack.Server) { f.FailNext("chat.postMessage", http.StatusInternalServerError, 0) },
+		"posted":     func(f *fakeslack.Server) { f.FailNextApplied("chat.postMessage", http.StatusBadGateway) },
+	} {
+		t.Run(name, func(t *testing.T) {
+			h := newHarness(t)
+			fail(h.fake)
+			h.fake.SendSlash(t, slack.SlashCommand{ChannelID: "C1", UserID: "U7", Text: "cloud"})
+			posted := h.fake.WaitMessages(t, 1, func(m fakeslack.Message) bool { return m.Method == "chat.postMessage" })[0]
+			h.stopBot(t) // lets the work in flight finish
+			if n := len(h.svc.Marked()); n != 1 {
+				t.Errorf("briefing marked posted %d times, want 1", n)
+			}
+			if n := countMethod(h.fake.Messages(), "chat.postMessage"); n != 1 {
+				t.Errorf("%d briefings posted, want 1", n)
+			}
+			if _, known, _ := h.db.Thread("slack:C1:" + posted.TS); !known {
+				t.Errorf("thread of %s not recorded", posted.TS)
+			}
+		})
+	}
+}
+
+// A 5xx on the edit that finishes an answer is retried.
+func TestUpdateRetriedAfterServerError(t *testing.T) {
+	// No streaming edits: the failed edit is the one that finishes.
+	h := newHarness(t, func(o *slackbot.Options) { o.UpdateInterval = time.Hour })
+	_, ts := h.postBriefing(t, "C1")
+	h.fake.FailNext("chat.update", http.StatusServiceUnavailable, 0)
+	h.fake.SendEvent(t, "Ev1", map[string]any{"type": "message", "channel": "C1", "user": "U1",
+		"text": "why?", "ts": "1800000000.000001", "thread_ts": ts}, 0)
+	h.fake.WaitMessages(t, 1, func(m fakeslack.Message) bool {
+		return m.Method == "chat.update" && !strings.Contains(m.Text, "Looking into it")
+	})
+	if n := len(h.fake.Requests("chat.update")); n != 2 {
+		t.Errorf("%d chat.update calls; the failed one was not retried", n)
+	}
+}
+
+func countMethod(msgs []fakeslack.Message, method string) int {
+	n := 0
+	for _, m := range msgs {
+		if m.Method == method {
+			n++
+		}
+	}
+	return n
 }
 
 func TestFollowUpIsAnsweredInThread(t *testing.T) {
@@ -638,7 +691,7 @@ func TestRunRejectsBadAppToken(t *testing.T) {
 	fake := fakeslack.New(t)
 	db := openStore(t, filepath.Join(t.TempDir(), "b.db"))
 	bot, err := slackbot.New(slackbot.Options{BotToken: fake.BotToken(), AppToken: "xapp-revoked", APIURL: fake.APIURL(),
-		Service: briefingtest.NewRecordingService(), Threads: db, Events: db})
+		Service: briefingtest.NewRecordingService(), Threads: db, Jobs: db})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -31,14 +31,27 @@ func ackReply(text string) ephemeral {
 const busyText = "Too many briefings are being prepared right now; try again in a minute."
 
 // slashCommand acks /briefing with its reply and, for a topic, builds and
-// posts the briefing in a goroutine. The build is queued before the ack so
-// that the ack can say when it was refused; it does its slow work after.
+// posts the briefing in a goroutine. The build is recorded as a job and
+// queued before the ack, so that it survives the process and the ack can
+// say when it was refused; it does its slow work after.
 func (s *session) slashCommand(ctx context.Context, received time.Time, req *socketmode.Request, cmd slack.SlashCommand) {
 	b := s.bot
 	text, topic, build := b.commandReply(cmd)
-	if build && !s.spawn(b.builds, func(ctx context.Context) { b.buildAndPost(ctx, cmd, topic) }) {
-		text = busyText
-		b.log.Warn("briefing refused: too many queued", slog.String("topic", topic.ID), slog.String("channel", cmd.ChannelID))
+	if build {
+		// A redelivered envelope keeps its id; the trigger names the command.
+		id := cmd.TriggerID
+		if id == "" {
+			id = req.EnvelopeID
+		}
+		request := commandRequest{Channel: cmd.ChannelID, User: cmd.UserID, Topic: topic.ID}
+		if j, added := s.enqueue(ctx, kindCommand, "slack:command:"+id, request); added && !s.start(b.builds, j) {
+			text = busyText
+			b.opts.Metrics.Refused(kindCommand)
+			b.log.Warn("briefing refused: too many queued", slog.String("topic", topic.ID), slog.String("channel", cmd.ChannelID))
+			if err := b.opts.Jobs.Done(ctx, j.ID); err != nil {
+				b.log.Error("drop refused job", slog.String("job", j.ID), slog.Any("error", err))
+			}
+		}
 	}
 	s.ack(ctx, received, req.EnvelopeID, ackReply(text))
 	b.log.Info("slash command", slog.String("command", cmd.Command), slog.String("text", cmd.Text),
@@ -96,24 +109,4 @@ func (b *Bot) help(channel string) string {
 		sb.WriteString("*Scheduled here:*\n" + strings.Join(scheduled, "\n"))
 	}
 	return sb.String()
-}
-
-// buildAndPost builds topic's briefing and posts it where the command was
-// typed. A failure is told to the user, never swallowed.
-func (b *Bot) buildAndPost(ctx context.Context, cmd slack.SlashCommand, topic briefing.Topic) {
-	log := b.log.With(slog.String("topic", topic.ID), slog.String("channel", cmd.ChannelID), slog.String("user", cmd.UserID))
-	br, err := b.opts.Service.Build(ctx, topic.ID, briefing.BuildOptions{})
-	if err == nil {
-		_, err = b.PostBriefing(ctx, cmd.ChannelID, br, "")
-	}
-	if err != nil {
-		log.Error("briefing for /briefing failed", slog.Any("error", err))
-		if err := b.postEphemeral(ctx, cmd.ChannelID, cmd.UserID, Escape(briefing.ErrorMessage(err))); err != nil {
-			log.Error("tell user the briefing failed", slog.Any("error", err))
-		}
-		return
-	}
-	if err := b.opts.Service.MarkPosted(ctx, br); err != nil {
-		log.Error("mark briefing posted", slog.String("briefing_id", br.ID), slog.Any("error", err))
-	}
 }

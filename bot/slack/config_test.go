@@ -16,7 +16,7 @@ import (
 
 func TestNewValidatesOptions(t *testing.T) {
 	db := openStore(t, filepath.Join(t.TempDir(), "b.db"))
-	valid := slackbot.Options{BotToken: "xoxb-1", AppToken: "xapp-1", Service: briefingtest.NewRecordingService(), Threads: db, Events: db}
+	valid := slackbot.Options{BotToken: "xoxb-1", AppToken: "xapp-1", Service: briefingtest.NewRecordingService(), Threads: db, Jobs: db}
 	for name, tc := range map[string]struct {
 		edit func(*slackbot.Options)
 		want string // "" for success
@@ -28,7 +28,7 @@ func TestNewValidatesOptions(t *testing.T) {
 		"user token":       {func(o *slackbot.Options) { o.BotToken = "xoxp-1" }, "slack.bot_token must be a bot token"},
 		"app token swap":   {func(o *slackbot.Options) { o.AppToken = "xoxb-1" }, "slack.app_token must be an app-level token"},
 		"bad api url":      {func(o *slackbot.Options) { o.APIURL = "slack.example" }, "slack.api_url"},
-		"token only":       {func(o *slackbot.Options) { o.Service, o.Threads, o.Events = nil, nil, nil }, ""},
+		"token only":       {func(o *slackbot.Options) { o.Service, o.Threads, o.Jobs = nil, nil, nil }, ""},
 	} {
 		t.Run(name, func(t *testing.T) {
 			opts := valid
@@ -52,7 +52,7 @@ func TestTokenOnlyBotNeitherRunsNorPosts(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := bot.Run(context.Background()); err == nil || !strings.Contains(err.Error(), "Run needs a Service, Threads and Events") {
+	if err := bot.Run(context.Background()); err == nil || !strings.Contains(err.Error(), "Run needs a Service, Threads and Jobs") {
 		t.Errorf("Run = %v", err)
 	}
 	if _, err := bot.PostBriefing(context.Background(), "C1", &briefing.Briefing{}, ""); err == nil {
@@ -85,7 +85,7 @@ func TestCheck(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			db := openStore(t, filepath.Join(t.TempDir(), "b.db"))
 			bot, err := slackbot.New(slackbot.Options{BotToken: tc.token, APIURL: tc.apiURL,
-				Service: briefingtest.NewRecordingService(), Threads: db, Events: db})
+				Service: briefingtest.NewRecordingService(), Threads: db, Jobs: db})
 			if err != nil {
 				t.Fatal(err)
 			}

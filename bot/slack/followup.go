@@ -2,6 +2,8 @@ package slack
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
 	"log/slog"
 	"strings"
 	"sync"
@@ -23,38 +25,59 @@ const (
 	emptyQuestion = "Ask me a question in this thread, e.g. “what does this mean for us?”"
 )
 
-// message is a chat message that may be a question for the bot.
+// message is a chat message that may be a question for the bot: the
+// payload of a question job.
 type message struct {
-	eventID  string
-	channel  string
-	user     string
-	text     string
-	ts       string
-	threadTS string
-	// addressed is set for app_mention events and direct messages: answered
-	// even outside the bot's threads.
-	addressed bool
+	EventID  string `json:"event_id"`
+	Channel  string `json:"channel"`
+	User     string `json:"user"`
+	Text     string `json:"text"`
+	TS       string `json:"ts"`
+	ThreadTS string `json:"thread_ts,omitempty"`
+	// Addressed is set for mentions and direct messages: answered even
+	// outside the bot's threads.
+	Addressed bool `json:"addressed,omitempty"`
 }
 
-// event handles an acked Events API envelope.
-func (s *session) event(req *socketmode.Request, api slackevents.EventsAPIEvent) {
+// replyTo is the thread the answer goes in: the message's own, else a new
+// one under it.
+func (m message) replyTo() string {
+	if m.ThreadTS != "" {
+		return m.ThreadTS
+	}
+	return m.TS
+}
+
+// inThread reports whether m is a reply in a thread.
+func (m message) inThread() bool { return m.ThreadTS != "" && m.ThreadTS != m.TS }
+
+// event handles an Events API envelope. A message that may be a question
+// is recorded as a job before the envelope is acked, and answered after.
+// The job is named by the message, so that a redelivered envelope, and a
+// mention delivered both as message and as app_mention, are one job.
+func (s *session) event(ctx context.Context, received time.Time, req *socketmode.Request, api slackevents.EventsAPIEvent) {
 	b := s.bot
 	callback, ok := api.Data.(*slackevents.EventsAPICallbackEvent)
-	if api.Type != slackevents.CallbackEvent || !ok {
+	m, candidate := message{}, false
+	if api.Type == slackevents.CallbackEvent && ok {
+		m, candidate = b.candidate(callback.EventID, api.InnerEvent.Data)
+	}
+	if !candidate || !b.mayAnswer(m) {
+		s.ack(ctx, received, req.EnvelopeID, nil)
+		b.log.Debug("event ignored", slog.String("envelope_id", req.EnvelopeID), slog.String("type", api.InnerEvent.Type))
 		return
 	}
-	m, ok := b.candidate(callback.EventID, api.InnerEvent.Data)
-	if !ok {
-		b.log.Debug("event ignored", slog.String("event_id", callback.EventID), slog.String("type", api.InnerEvent.Type))
+	j, added := s.enqueue(ctx, kindQuestion, "slack:msg:"+m.Channel+":"+m.TS, m)
+	s.ack(ctx, received, req.EnvelopeID, nil)
+	if !added {
+		b.log.Debug("already handled", slog.String("event_id", m.EventID), slog.Int("retry_attempt", req.RetryAttempt))
 		return
 	}
-	if req.RetryAttempt > 0 {
-		b.log.Debug("event redelivered", slog.String("event_id", m.eventID), slog.Int("retry_attempt", req.RetryAttempt),
-			slog.String("retry_reason", req.RetryReason))
-	}
-	if !s.spawn(b.answers, func(ctx context.Context) { b.followUp(ctx, m) }) {
-		b.log.Warn("message dropped: too many questions queued", slog.String("event_id", m.eventID),
-			slog.String("channel", m.channel), slog.String("ts", m.ts))
+	if !s.start(b.answers, j) {
+		b.opts.Metrics.Refused(kindQuestion)
+		b.log.Warn("question refused: too many queued", slog.String("event_id", m.EventID),
+			slog.String("channel", m.Channel), slog.String("ts", m.TS))
+		s.busy(ctx, j, m)
 	}
 }
 
@@ -76,85 +99,80 @@ func (b *Bot) candidate(eventID string, data any) (message, bool) {
 		if !plain || !(inThread || direct) || ev.BotID != "" || ev.User == "" || ev.User == self {
 			return message{}, false
 		}
-		return message{eventID: eventID, channel: ev.Channel, user: ev.User, text: ev.Text,
-			ts: ev.TimeStamp, threadTS: ev.ThreadTimeStamp, addressed: direct}, true
+		// A mention comes as this message too: it is addressed either way,
+		// so that whichever event comes first makes the same job.
+		mentioned := self != "" && strings.Contains(ev.Text, "<@"+self)
+		return message{EventID: eventID, Channel: ev.Channel, User: ev.User, Text: ev.Text,
+			TS: ev.TimeStamp, ThreadTS: ev.ThreadTimeStamp, Addressed: direct || mentioned}, true
 	case *slackevents.AppMentionEvent:
 		if ev.BotID != "" || ev.User == "" || ev.User == self || ev.Edited != nil {
 			return message{}, false
 		}
-		return message{eventID: eventID, channel: ev.Channel, user: ev.User, text: ev.Text,
-			ts: ev.TimeStamp, threadTS: ev.ThreadTimeStamp, addressed: true}, true
+		return message{EventID: eventID, Channel: ev.Channel, User: ev.User, Text: ev.Text,
+			TS: ev.TimeStamp, ThreadTS: ev.ThreadTimeStamp, Addressed: true}, true
 	}
 	return message{}, false
 }
 
+// mayAnswer decides, before the ack and without waiting, whether m may be
+// a question: addressed to the bot, a reply in a known thread, or a reply
+// in a channel where a briefing is being posted (its thread may not be
+// recorded yet). The job decides for good.
+func (b *Bot) mayAnswer(m message) bool {
+	if m.Addressed {
+		return true
+	}
+	if !m.inThread() {
+		return false
+	}
+	_, known, err := b.opts.Threads.Thread(threadKey(m.Channel, m.ThreadTS))
+	if err != nil || known {
+		return true
+	}
+	posting := b.postingLock(m.Channel)
+	if !posting.TryRLock() {
+		return true
+	}
+	posting.RUnlock()
+	return false
+}
+
 // followUp answers m if it is a question for the bot: a reply in a
-// briefing's thread, or a mention anywhere. Each message is answered once,
-// however often and in how many events Slack delivers it.
-func (b *Bot) followUp(ctx context.Context, m message) {
-	log := b.log.With(slog.String("channel", m.channel), slog.String("ts", m.ts), slog.String("event_id", m.eventID))
+// briefing's thread, or a mention anywhere.
+func (b *Bot) followUp(ctx context.Context, log *slog.Logger, j briefing.Job, m message, progress answerProgress) error {
 	var thread briefing.Thread
 	known := false
-	if m.threadTS != "" && m.threadTS != m.ts {
+	if m.inThread() {
 		var err error
-		thread, known, err = b.opts.Threads.Thread(threadKey(m.channel, m.threadTS))
+		thread, known, err = b.opts.Threads.Thread(threadKey(m.Channel, m.ThreadTS))
 		if err == nil && !known {
 			// The briefing may have been posted but not yet recorded.
-			posting := b.postingLock(m.channel)
+			posting := b.postingLock(m.Channel)
 			posting.RLock()
-			thread, known, err = b.opts.Threads.Thread(threadKey(m.channel, m.threadTS))
+			thread, known, err = b.opts.Threads.Thread(threadKey(m.Channel, m.ThreadTS))
 			posting.RUnlock()
 		}
 		if err != nil {
 			log.Error("look up thread", slog.Any("error", err))
 		}
 	}
-	if !known && !m.addressed {
+	if !known && !m.Addressed {
 		log.Debug("reply in a thread the bot did not start; ignored")
-		return
+		return nil
 	}
-	if !b.firstDelivery(log, m) {
-		return
-	}
-	replyTo := m.threadTS
-	if replyTo == "" {
-		replyTo = m.ts
-	}
-	q := briefing.Question{Text: b.questionText(m.text)}
+	q := briefing.Question{Text: b.questionText(m.Text)}
 	if q.Text == "" {
-		if _, err := b.postMessage(ctx, m.channel, slack.MsgOptionText(emptyQuestion, false), slack.MsgOptionTS(replyTo)); err != nil {
-			log.Error("post hint", slog.Any("error", err))
-		}
-		return
+		_, err := b.reply(ctx, j, m.Channel, m.replyTo(), "hint", emptyQuestion)
+		return err
 	}
 	key := ""
 	if known {
-		key = threadKey(m.channel, m.threadTS)
+		key = threadKey(m.Channel, m.ThreadTS)
 		q.BriefingID, q.Topic, q.History = thread.BriefingID, thread.Topic, thread.Turns
 	} else {
 		q.Topic = b.mentionedTopic(q.Text)
 	}
-	b.answer(ctx, log, m.channel, replyTo, key, q)
-}
-
-// firstDelivery records m's event and message and reports whether neither
-// was seen: Slack redelivers envelopes, and delivers a mention in a thread
-// both as message and as app_mention.
-func (b *Bot) firstDelivery(log *slog.Logger, m message) bool {
-	now := b.opts.Now()
-	for _, id := range []string{"event:" + m.eventID, "msg:" + m.channel + ":" + m.ts} {
-		first, err := b.opts.Events.FirstDelivery(id, now)
-		if err != nil {
-			// Answering twice beats never answering.
-			log.Error("record delivery", slog.String("id", id), slog.Any("error", err))
-			continue
-		}
-		if !first {
-			log.Debug("already handled", slog.String("id", id))
-			return false
-		}
-	}
-	return true
+	return b.answer(ctx, log, j, m.Channel, m.replyTo(), key, q, progress)
 }
 
 // questionText is the question without the bot's mention, unescaped.
@@ -207,50 +225,66 @@ func isWordRune(r rune) bool {
 
 // answer posts a placeholder in the thread at once, streams the answer
 // into it, and finishes it with the answer and its sources; a long answer
-// continues in further replies.
-func (b *Bot) answer(ctx context.Context, log *slog.Logger, channel, threadTS, key string, q briefing.Question) {
+// continues in further replies. A resumed job finishes the placeholder its
+// earlier attempt posted rather than post another.
+func (b *Bot) answer(ctx context.Context, log *slog.Logger, j briefing.Job, channel, threadTS, key string, q briefing.Question, progress answerProgress) error {
 	start := time.Now()
-	placeholder, err := b.postMessage(ctx, channel, slack.MsgOptionText(placeholderText, false), slack.MsgOptionTS(threadTS),
-		slack.MsgOptionDisableLinkUnfurl())
-	if err != nil {
-		b.opts.Metrics.Posted("slack", "answer", err)
-		log.Error("post answer placeholder", slog.Any("error", err))
-		return
+	placeholder := progress.Placeholder
+	if placeholder == "" {
+		var err error
+		placeholder, err = b.reply(ctx, j, channel, threadTS, "placeholder", placeholderText)
+		if err != nil {
+			b.opts.Metrics.Posted("slack", "answer", err)
+			return fmt.Errorf("post answer placeholder: %w", err)
+		}
+		progress.Placeholder = placeholder
+		if data, err := json.Marshal(progress); err == nil {
+			if err := b.opts.Jobs.Checkpoint(ctx, j.ID, data); err != nil {
+				log.Error("record answer placeholder", slog.Any("error", err))
+			}
+		}
 	}
 	stream := b.streamInto(ctx, log, channel, placeholder)
 	ans, err := b.opts.Service.Answer(ctx, q, stream.set)
 	stream.stop()
 	if err != nil {
+		if ctx.Err() != nil {
+			return err
+		}
 		b.opts.Metrics.Posted("slack", "answer", err)
 		log.Error("answer follow-up", slog.String("briefing_id", q.BriefingID), slog.String("topic", q.Topic), slog.Any("error", err))
-		if err := b.updateMessage(ctx, channel, placeholder, Escape(briefing.ErrorMessage(err))); err != nil {
-			log.Error("show answer failure", slog.Any("error", err))
-		}
-		return
+		return b.updateMessage(ctx, channel, placeholder, Escape(briefing.ErrorMessage(err)))
 	}
 	// Recorded before it is shown, so that a reply to the answer has it as
-	// context however fast it comes.
-	if key != "" {
+	// context however fast it comes; a resumed job recorded it already
+	// when the thread's last turn is this question.
+	if key != "" && !(j.Attempts > 1 && lastQuestion(q.History) == q.Text) {
 		if err := b.opts.Threads.AppendTurn(key, briefing.Turn{Question: q.Text, Answer: ans.Text, At: b.opts.Now()}); err != nil {
 			log.Error("record follow-up turn", slog.String("thread", key), slog.Any("error", err))
 		}
 	}
 	parts := answerParts(ans)
 	err = b.updateMessage(ctx, channel, placeholder, parts[0])
-	for _, part := range parts[1:] {
+	for i, part := range parts[1:] {
 		if err != nil {
 			break
 		}
-		_, err = b.postMessage(ctx, channel, slack.MsgOptionText(part, false), slack.MsgOptionTS(threadTS),
-			slack.MsgOptionDisableLinkUnfurl())
+		_, err = b.reply(ctx, j, channel, threadTS, fmt.Sprintf("part-%d", i+2), part)
 	}
 	b.opts.Metrics.Posted("slack", "answer", err)
 	if err != nil {
-		log.Error("post answer", slog.Any("error", err))
-		return
+		return fmt.Errorf("post answer: %w", err)
 	}
 	log.Info("follow-up answered", slog.String("thread", threadTS), slog.String("briefing_id", q.BriefingID),
 		slog.String("topic", q.Topic), slog.Int("sources", len(ans.Sources)), slog.Duration("took", time.Since(start)))
+	return nil
+}
+
+func lastQuestion(turns []briefing.Turn) string {
+	if len(turns) == 0 {
+		return ""
+	}
+	return turns[len(turns)-1].Question
 }
 
 // answerParts renders an answer as reply texts of at most maxAnswerText,

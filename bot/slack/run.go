@@ -16,6 +16,11 @@ import (
 	"github.com/briefing-bot/briefing/bot/internal/chat"
 )
 
+// maxFrame caps one socket-mode frame. Slack's envelopes are a few KB (a
+// message is at most 40,000 characters); a larger frame closes the
+// connection, which reconnects, rather than be read into memory whole.
+const maxFrame = 1 << 20
+
 // shutdownGrace is how long Run lets in-flight work finish after its
 // context ends, before cancelling it.
 const shutdownGrace = 5 * time.Second
@@ -32,8 +37,8 @@ func (b *Bot) Run(ctx context.Context) error {
 	if b.opts.AppToken == "" {
 		return invalidf("slack.app_token is empty; socket mode needs an app-level token (xapp-…) with connections:write")
 	}
-	if b.opts.Service == nil || b.opts.Threads == nil || b.opts.Events == nil {
-		return errors.New("slack: Run needs a Service, Threads and Events")
+	if b.opts.Service == nil || b.opts.Threads == nil || b.opts.Jobs == nil {
+		return errors.New("slack: Run needs a Service, Threads and Jobs")
 	}
 	if err := b.awaitIdentity(ctx); err != nil {
 		if ctx.Err() != nil {
@@ -41,7 +46,8 @@ func (b *Bot) Run(ctx context.Context) error {
 		}
 		return err
 	}
-	client := socketmode.New(b.api, socketmode.OptionLog(slackLog(b.log)), socketmode.OptionDebug(debugging(b.log)))
+	client := socketmode.New(b.api, socketmode.OptionLog(slackLog(b.log)), socketmode.OptionDebug(debugging(b.log)),
+		socketmode.OptionReadLimit(maxFrame))
 	connCtx, closeConn := context.WithCancel(ctx)
 	defer closeConn()
 	connDone := make(chan error, 1)
@@ -52,6 +58,9 @@ func (b *Bot) Run(ctx context.Context) error {
 	work, abandon := context.WithCancel(context.WithoutCancel(ctx))
 	defer abandon()
 	s := &session{bot: b, client: client, work: work}
+	resumeCtx, stopResuming := context.WithCancel(ctx)
+	defer stopResuming()
+	s.wg.Go(func() { s.resume(resumeCtx) })
 
 	var connErr error
 	connected := true
@@ -67,6 +76,7 @@ func (b *Bot) Run(ctx context.Context) error {
 		}
 	}
 	closeConn()
+	stopResuming()
 	if connDone != nil {
 		<-connDone
 	}
@@ -171,10 +181,8 @@ func (s *session) dispatch(ctx context.Context, received time.Time, evt socketmo
 		cmd, _ := evt.Data.(slack.SlashCommand)
 		s.slashCommand(ctx, received, evt.Request, cmd)
 	case socketmode.EventTypeEventsAPI:
-		s.ack(ctx, received, evt.Request.EnvelopeID, nil)
-		if api, ok := evt.Data.(slackevents.EventsAPIEvent); ok {
-			s.event(evt.Request, api)
-		}
+		api, _ := evt.Data.(slackevents.EventsAPIEvent)
+		s.event(ctx, received, evt.Request, api)
 	default:
 		// Interactive payloads and anything newer: nothing to do, but an
 		// unacked envelope would come back.

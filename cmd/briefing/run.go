@@ -188,7 +188,7 @@ func newSlackBot(app *App) (*slackbot.Bot, error) {
 		APIURL:   app.Config.Slack.APIURL,
 		Service:  app.Engine,
 		Threads:  app.Store,
-		Events:   app.Store,
+		Jobs:     app.Store,
 		Logger:   app.Logger,
 		Metrics:  app.Metrics,
 	}

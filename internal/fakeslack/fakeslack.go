@@ -8,6 +8,7 @@
 package fakeslack
 
 import (
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -132,6 +133,10 @@ type Server struct {
 	byTS     map[string]*stored // channel+"/"+ts → message
 	failures map[string][]failure
 	sockets  []*socket
+	// onMessage and onAck see each accepted chat call and ack before the
+	// client gets an answer: the moment a test may kill the client.
+	onMessage func(Message)
+	onAck     func(envelopeID string)
 }
 
 type stored struct {
@@ -139,7 +144,12 @@ type stored struct {
 	channel string
 }
 
-type failure struct{ status, retryAfter int }
+type failure struct {
+	status, retryAfter int
+	// applied: the call takes effect and only its answer is lost, as when
+	// a connection breaks after Slack acted.
+	applied bool
+}
 
 type socket struct {
 	conn *websocket.Conn
@@ -248,7 +258,33 @@ func (s *Server) waitFor(tb testing.TB, what string, cond func() bool) {
 func (s *Server) FailNext(method string, status, retryAfter int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.failures[method] = append(s.failures[method], failure{status, retryAfter})
+	s.failures[method] = append(s.failures[method], failure{status: status, retryAfter: retryAfter})
+}
+
+// FailNextApplied makes the next call of method take effect and then
+// answer with HTTP status, as when Slack posted a message but the answer
+// never reached the client. Calls queue up per method, with FailNext's.
+func (s *Server) FailNextApplied(method string, status int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.failures[method] = append(s.failures[method], failure{status: status, applied: true})
+}
+
+// OnMessage calls f with each accepted chat.postMessage, chat.postEphemeral
+// and chat.update, after the server applied it and before the client hears
+// back; nil removes it. f must not call the Server's methods that wait.
+func (s *Server) OnMessage(f func(Message)) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.onMessage = f
+}
+
+// OnAck calls f with each envelope id acknowledged, after the server
+// recorded the ack; nil removes it.
+func (s *Server) OnAck(f func(envelopeID string)) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.onAck = f
 }
 
 // Messages returns the accepted chat calls, oldest first.
@@ -495,7 +531,11 @@ func (s *Server) serveSocket(w http.ResponseWriter, r *http.Request) {
 		s.mu.Lock()
 		s.acks[resp.EnvelopeID] = Ack{Payload: resp.Payload, Latency: time.Since(s.sent[resp.EnvelopeID])}
 		s.broadcastLocked()
+		onAck := s.onAck
 		s.mu.Unlock()
+		if onAck != nil {
+			onAck(resp.EnvelopeID)
+		}
 	}
 }
 
@@ -566,12 +606,15 @@ func slackError(code string) map[string]any { return map[string]any{"ok": false,
 func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 	method := r.PathValue("method")
 	status := http.StatusOK
-	defer func() {
+	// A call is recorded before it is answered, so that a test that saw
+	// the client's next step also sees this call.
+	writeJSON := func(w http.ResponseWriter, status int, v any) {
 		s.mu.Lock()
 		s.requests = append(s.requests, Request{Method: method, Status: status, At: time.Now()})
 		s.broadcastLocked()
 		s.mu.Unlock()
-	}()
+		writeJSON(w, status, v)
+	}
 
 	s.mu.Lock()
 	var fail *failure
@@ -580,7 +623,7 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 		s.failures[method] = q[1:]
 	}
 	s.mu.Unlock()
-	if fail != nil {
+	if fail != nil && !fail.applied {
 		status = fail.status
 		if fail.retryAfter > 0 {
 			w.Header().Set("Retry-After", strconv.Itoa(fail.retryAfter))
@@ -614,6 +657,7 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 	}
 
 	var resp any
+	var applied *Message
 	switch method {
 	case "auth.test":
 		resp = map[string]any{"ok": true, "url": "https://fake.slack.com/", "team": "Fake",
@@ -622,15 +666,27 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 		resp = map[string]any{"ok": true,
 			"url": "ws://" + s.http.Listener.Addr().String() + "/link/?ticket=fake&app_id=" + DefaultAppID}
 	case "chat.postMessage":
-		resp = s.postMessage(v)
+		resp, applied = s.postMessage(v)
 	case "chat.postEphemeral":
-		resp = s.postEphemeral(v)
+		resp, applied = s.postEphemeral(v)
 	case "chat.update":
-		resp = s.update(v)
+		resp, applied = s.update(v)
 	case "conversations.history":
 		resp = s.conversationsHistory(v)
+	case "conversations.replies":
+		resp = s.conversationsReplies(v)
 	default:
 		resp = slackError("unknown_method")
+	}
+	s.mu.Lock()
+	onMessage := s.onMessage
+	s.mu.Unlock()
+	if applied != nil && onMessage != nil {
+		onMessage(*applied)
+	}
+	if fail != nil {
+		status = fail.status
+		resp = slackError("fakeslack_injected_failure")
 	}
 	writeJSON(w, status, resp)
 }
@@ -673,20 +729,20 @@ func validBlock(b slack.Block) bool {
 	return true
 }
 
-func (s *Server) postMessage(v url.Values) any {
+func (s *Server) postMessage(v url.Values) (any, *Message) {
 	channel := v.Get("channel")
 	if channel == "" {
-		return slackError("channel_not_found")
+		return slackError("channel_not_found"), nil
 	}
 	text, blocks, code := content(v)
 	if code != "" {
-		return slackError(code)
+		return slackError(code), nil
 	}
 	var meta *slack.SlackMetadata
 	if raw := v.Get("metadata"); raw != "" {
 		meta = &slack.SlackMetadata{}
 		if err := json.Unmarshal([]byte(raw), meta); err != nil {
-			return slackError("invalid_metadata_format")
+			return slackError("invalid_metadata_format"), nil
 		}
 	}
 	threadTS := v.Get("thread_ts")
@@ -694,7 +750,7 @@ func (s *Server) postMessage(v url.Values) any {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if threadTS != "" && s.byTS[channel+"/"+threadTS] == nil {
-		return slackError("thread_not_found")
+		return slackError("thread_not_found"), nil
 	}
 	m := slack.Msg{Type: "message", User: s.botUserID, BotID: s.botID, Text: text, ThreadTimestamp: threadTS}
 	m.Timestamp = s.nextTSLocked()
@@ -702,13 +758,19 @@ func (s *Server) postMessage(v url.Values) any {
 		m.Metadata = *meta
 	}
 	if err := json.Unmarshal(orEmpty(blocks), &m.Blocks); err != nil {
-		return slackError("invalid_blocks_format")
+		return slackError("invalid_blocks_format"), nil
 	}
 	s.storeLocked(channel, m)
-	s.messages = append(s.messages, Message{Method: "chat.postMessage", Channel: channel, TS: m.Timestamp,
+	applied := s.recordLocked(Message{Method: "chat.postMessage", Channel: channel, TS: m.Timestamp,
 		ThreadTS: threadTS, Text: text, Blocks: blocks, Metadata: meta, At: time.Now()})
 	s.broadcastLocked()
-	return map[string]any{"ok": true, "channel": channel, "ts": m.Timestamp, "message": m}
+	return map[string]any{"ok": true, "channel": channel, "ts": m.Timestamp, "message": m}, &applied
+}
+
+// recordLocked keeps an accepted chat call for Messages and returns it.
+func (s *Server) recordLocked(m Message) Message {
+	s.messages = append(s.messages, m)
+	return m
 }
 
 func orEmpty(raw json.RawMessage) json.RawMessage {
@@ -718,49 +780,49 @@ func orEmpty(raw json.RawMessage) json.RawMessage {
 	return raw
 }
 
-func (s *Server) postEphemeral(v url.Values) any {
+func (s *Server) postEphemeral(v url.Values) (any, *Message) {
 	channel, user := v.Get("channel"), v.Get("user")
 	if channel == "" {
-		return slackError("channel_not_found")
+		return slackError("channel_not_found"), nil
 	}
 	if user == "" {
-		return slackError("user_not_found")
+		return slackError("user_not_found"), nil
 	}
 	text, blocks, code := content(v)
 	if code != "" {
-		return slackError(code)
+		return slackError(code), nil
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	ts := s.nextTSLocked()
-	s.messages = append(s.messages, Message{Method: "chat.postEphemeral", Channel: channel, TS: ts,
+	applied := s.recordLocked(Message{Method: "chat.postEphemeral", Channel: channel, TS: ts,
 		ThreadTS: v.Get("thread_ts"), User: user, Text: text, Blocks: blocks, At: time.Now()})
 	s.broadcastLocked()
-	return map[string]any{"ok": true, "message_ts": ts}
+	return map[string]any{"ok": true, "message_ts": ts}, &applied
 }
 
-func (s *Server) update(v url.Values) any {
+func (s *Server) update(v url.Values) (any, *Message) {
 	channel, ts := v.Get("channel"), v.Get("ts")
 	text, blocks, code := content(v)
 	if code != "" {
-		return slackError(code)
+		return slackError(code), nil
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	st := s.byTS[channel+"/"+ts]
 	if st == nil {
-		return slackError("message_not_found")
+		return slackError("message_not_found"), nil
 	}
 	st.msg.Text = text
 	if blocks != nil {
 		if err := json.Unmarshal(blocks, &st.msg.Blocks); err != nil {
-			return slackError("invalid_blocks_format")
+			return slackError("invalid_blocks_format"), nil
 		}
 	}
-	s.messages = append(s.messages, Message{Method: "chat.update", Channel: channel, TS: ts,
+	applied := s.recordLocked(Message{Method: "chat.update", Channel: channel, TS: ts,
 		ThreadTS: st.msg.ThreadTimestamp, Text: text, Blocks: blocks, At: time.Now()})
 	s.broadcastLocked()
-	return map[string]any{"ok": true, "channel": channel, "ts": ts, "text": text}
+	return map[string]any{"ok": true, "channel": channel, "ts": ts, "text": text}, &applied
 }
 
 // tsMicros orders message timestamps ("1700000000.000100").
@@ -841,4 +903,38 @@ func (s *Server) conversationsHistory(v url.Values) any {
 	}
 	return map[string]any{"ok": true, "messages": page, "has_more": hasMore,
 		"response_metadata": map[string]any{"next_cursor": next}}
+}
+
+// conversationsReplies returns a thread: its parent first, then the
+// replies, oldest first, as Slack does.
+func (s *Server) conversationsReplies(v url.Values) any {
+	channel, ts := v.Get("channel"), v.Get("ts")
+	withMeta := v.Get("include_all_metadata") == "1" || v.Get("include_all_metadata") == "true"
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	parent := s.byTS[channel+"/"+ts]
+	if parent == nil {
+		return slackError("thread_not_found")
+	}
+	var thread []*stored
+	for _, st := range s.byTS {
+		if st.channel == channel && (st == parent || st.msg.ThreadTimestamp == ts) {
+			thread = append(thread, st)
+		}
+	}
+	slices.SortFunc(thread, func(a, b *stored) int {
+		x, _ := tsMicros(a.msg.Timestamp)
+		y, _ := tsMicros(b.msg.Timestamp)
+		return cmp.Compare(x, y)
+	})
+	msgs := make([]slack.Msg, 0, len(thread))
+	for _, st := range thread {
+		m := st.msg
+		if !withMeta {
+			m.Metadata = slack.SlackMetadata{}
+		}
+		msgs = append(msgs, m)
+	}
+	return map[string]any{"ok": true, "messages": msgs, "has_more": false,
+		"response_metadata": map[string]any{"next_cursor": ""}}
 }
