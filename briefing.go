@@ -6,6 +6,8 @@ package briefing
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"strings"
@@ -26,6 +28,9 @@ type Article struct {
 	Source     string `json:"source"`
 	SourceName string `json:"source_name,omitempty"`
 	FeedURL    string `json:"feed_url,omitempty"`
+	// Feeds are the URLs of every feed that carried the article (the same
+	// story syndicated), kept by the store: topics select articles by feed.
+	Feeds []string `json:"feeds,omitempty"`
 	// Topics are the ids of the topics whose feeds carried this article.
 	Topics []string `json:"topics,omitempty"`
 	// Published is the feed's time for the item, else the time first seen.
@@ -204,15 +209,80 @@ type BuildOptions struct {
 	Offline bool
 	// Audience overrides the topic's audience, for a schedule that sets one.
 	Audience string
+	// For is the destination key the briefing is for ("slack:C123"): the
+	// stories already told there are left out, and a topic with nothing
+	// else gives a *Quiet error of reason QuietNothingNew. Empty leaves
+	// nothing out, as a preview does.
+	For string
 }
+
+// Destination keys name where briefings go; what was told is remembered
+// per destination, so a post in one never changes what another gets.
+
+// SlackDestination is the destination key of a Slack channel.
+func SlackDestination(channel string) string { return "slack:" + channel }
+
+// TeamsDestination is the destination key of a Teams conversation (a
+// channel without its thread part, a personal or group chat).
+func TeamsDestination(conversation string) string { return "teams:" + conversation }
+
+// WebhookDestination is the destination key of a webhook. The URL holds
+// its secret, so the key carries a short hash of it, never the URL.
+func WebhookDestination(url string) string {
+	sum := sha256.Sum256([]byte(url))
+	return "webhook:" + hex.EncodeToString(sum[:6])
+}
+
+// Post is a briefing delivered to one destination.
+type Post struct {
+	Destination string    `json:"destination"`
+	Topic       string    `json:"topic"`
+	BriefingID  string    `json:"briefing_id"`
+	At          time.Time `json:"at"`
+	// MessageID names the posted message on its platform (a Slack ts, a
+	// Teams activity id) when known, so that a reply can link to it.
+	MessageID string `json:"message_id,omitempty"`
+}
+
+// Reasons a topic has nothing to brief, in Quiet.Reason.
+const (
+	// QuietNothingNew: every story in the window was told to the destination.
+	QuietNothingNew = "nothing_new"
+	// QuietFeedsFailed: no article is stored and every feed failed.
+	QuietFeedsFailed = "feeds_failed"
+	// QuietNoArticles: the feeds answered but carried no article.
+	QuietNoArticles = "no_articles"
+	// QuietTooOld: every stored article is older than topics[].window.
+	QuietTooOld = "too_old"
+	// QuietNoKeywordMatch: topics[].keywords matched none of the articles.
+	QuietNoKeywordMatch = "no_keyword_match"
+)
+
+// Quiet is the error Build returns when a topic has nothing to brief. Its
+// Message says why and names the setting or fact to change; it unwraps to
+// an *Error of code EEMPTY with that message.
+type Quiet struct {
+	Reason  string
+	Topic   Topic
+	Message string
+	// Last is the latest post of the topic to the destination, for
+	// QuietNothingNew.
+	Last *Post
+}
+
+func (q *Quiet) Error() string { return q.Message }
+
+func (q *Quiet) Unwrap() error { return &Error{Code: EEMPTY, Message: q.Message} }
 
 // Service is what chat front ends need: topics, briefings and answers.
 type Service interface {
 	Topics() []Topic
 	Topic(id string) (Topic, bool)
 	Build(ctx context.Context, topicID string, opts BuildOptions) (*Briefing, error)
-	// MarkPosted records that b was posted, so later briefings do not repeat it.
-	MarkPosted(ctx context.Context, b *Briefing) error
+	// MarkPosted records that b was posted to p.Destination, so that later
+	// briefings for that destination do not repeat it; p.Topic,
+	// p.BriefingID and p.At default to b's topic, id and the time now.
+	MarkPosted(ctx context.Context, b *Briefing, p Post) error
 	Briefing(ctx context.Context, id string) (*Briefing, error)
 	Answer(ctx context.Context, q Question, onDelta func(text string)) (Answer, error)
 }
@@ -322,10 +392,24 @@ type BriefingStore interface {
 	// LatestBriefing returns the topic's briefing generated last, or
 	// ENOTFOUND.
 	LatestBriefing(topic string) (*Briefing, error)
-	// RecordTold remembers the articles of b's stories as told.
-	RecordTold(b *Briefing) error
-	// Told returns the ids of the articles told in the topic.
-	Told(topic string) (map[string]bool, error)
+	// RecordTold remembers the articles of b's stories as told to
+	// p.Destination (required), and p as b.Topic's latest post there;
+	// p.Topic, p.BriefingID and p.At default to b.Topic, b.ID and the
+	// store's clock.
+	RecordTold(b *Briefing, p Post) error
+	// Told returns the ids of the topic's articles told to destination.
+	Told(topic, destination string) (map[string]bool, error)
+	// LastPost returns the topic's latest post to destination, if any.
+	LastPost(topic, destination string) (Post, bool, error)
+}
+
+// FeedIndex reads articles by the feeds that carried them: a topic's
+// articles are those of its feeds, so that a feed added to a topic brings
+// what the store already has of it.
+type FeedIndex interface {
+	// FeedArticles returns the articles carried by any of feeds and
+	// published in [since, until), newest first, each once.
+	FeedArticles(feeds []string, since, until time.Time) ([]Article, error)
 }
 
 // Pruner deletes what is past the store's retention.
@@ -340,6 +424,7 @@ type Pruner interface {
 type Store interface {
 	FeedStore
 	ArticleStore
+	FeedIndex
 	BriefingStore
 	Pruner
 	Cache
@@ -362,6 +447,9 @@ type SlotState string
 const (
 	SlotClaimed SlotState = "claimed"
 	SlotPosted  SlotState = "posted"
+	// SlotQuiet is a slot done without a briefing: nothing was new for
+	// its destinations (a note may have been posted instead).
+	SlotQuiet SlotState = "quiet"
 )
 
 // Slot is one firing of a schedule, tracked so that it is posted at most
@@ -385,6 +473,8 @@ type Ledger interface {
 	ClaimSlot(s Slot) (Slot, bool, error)
 	// MarkSlotPosted records where the slot's briefing was posted.
 	MarkSlotPosted(key, channel, messageTS, briefingID string) error
+	// MarkSlotQuiet records the slot as done with nothing new to post.
+	MarkSlotQuiet(key string) error
 	Slot(key string) (Slot, bool, error)
 	// LastSlot returns the newest slot of a schedule.
 	LastSlot(schedule string) (Slot, bool, error)

@@ -11,6 +11,8 @@ const (
 	ENOTFOUND = "not_found"
 	ECONFLICT = "conflict"
 	EINTERNAL = "internal"
+	// EEMPTY: there is nothing to brief (see Quiet).
+	EEMPTY = "empty"
 )
 
 // Error is an error whose Message is safe to show a user.

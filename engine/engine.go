@@ -6,6 +6,7 @@ package engine
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"strings"
@@ -17,13 +18,17 @@ import (
 	"github.com/briefing-bot/briefing/summarize"
 )
 
-var _ briefing.Service = (*Engine)(nil)
+var (
+	_ briefing.Service      = (*Engine)(nil)
+	_ briefing.ArticleStore = (*Engine)(nil)
+)
 
 // Store is what the engine keeps: feeds and articles it collects,
 // briefings it builds and what posted briefings told.
 type Store interface {
 	briefing.FeedStore
 	briefing.ArticleStore
+	briefing.FeedIndex
 	briefing.BriefingStore
 	briefing.Pruner
 }
@@ -120,8 +125,10 @@ func (e *Engine) Prune() {
 }
 
 // Build writes a briefing of the topic's stories in its window and stores
-// it. Only MarkPosted makes its stories count as told, so previews never
-// hide stories from the next posted briefing.
+// it; with opts.For, of those not yet told to that destination. Only
+// MarkPosted makes stories count as told, so previews never hide stories
+// from the next posted briefing. A topic with nothing to brief gives a
+// *briefing.Quiet error.
 func (e *Engine) Build(ctx context.Context, topicID string, opts briefing.BuildOptions) (*briefing.Briefing, error) {
 	start := time.Now()
 	topic, err := e.topic(topicID)
@@ -136,12 +143,12 @@ func (e *Engine) Build(ctx context.Context, topicID string, opts briefing.BuildO
 			return nil, err
 		}
 	}
-	stories, err := e.selectStories(topic, opts.MaxStories)
+	stories, err := e.selectStories(topic, opts.MaxStories, opts.For)
+	if quiet := (*briefing.Quiet)(nil); errors.As(err, &quiet) {
+		e.opts.Metrics.NothingToBrief(quiet.Reason)
+	}
 	if err != nil {
 		return nil, err
-	}
-	if len(stories) == 0 {
-		return nil, briefing.Errorf(briefing.ENOTFOUND, "No new stories for %s in the last %s.", topic.Name, formatWindow(topic.Window))
 	}
 	b, err := e.opts.Summarizer.Summarize(ctx, topic, stories)
 	if err != nil {
@@ -175,20 +182,29 @@ func (e *Engine) fresh(topicID string) bool {
 const futureSkew = time.Hour
 
 // selectStories returns the topic's ranked stories in its window, without
-// those already told; maxStories overrides the topic's limit (0: all).
-func (e *Engine) selectStories(topic briefing.Topic, maxStories *int) ([]briefing.Story, error) {
+// those already told to destination (none left out when it is empty);
+// maxStories overrides the topic's limit (0: all). No story is a *Quiet
+// error that says why.
+func (e *Engine) selectStories(topic briefing.Topic, maxStories *int, destination string) ([]briefing.Story, error) {
 	now := e.now()
-	articles, err := e.opts.Store.TopicArticles(topic.ID, now.Add(-topic.Window), now.Add(futureSkew))
+	inWindow, err := e.opts.Store.FeedArticles(topic.Feeds, now.Add(-topic.Window), now.Add(futureSkew))
 	if err != nil {
 		return nil, fmt.Errorf("read %s articles: %w", topic.ID, err)
 	}
-	articles = summarize.FilterKeywords(articles, topic.Keywords)
-	stories := summarize.Rank(summarize.Cluster(articles, summarize.ClusterOptions{}), topic, now)
-	told, err := e.opts.Store.Told(topic.ID)
-	if err != nil {
-		return nil, fmt.Errorf("read told stories of %s: %w", topic.ID, err)
+	articles := summarize.FilterKeywords(inWindow, topic.Keywords)
+	if len(articles) == 0 {
+		return nil, e.whyEmpty(topic, len(inWindow))
 	}
-	stories = summarize.Remember(stories, told)
+	stories := summarize.Rank(summarize.Cluster(articles, summarize.ClusterOptions{}), topic, now)
+	if destination != "" {
+		told, err := e.opts.Store.Told(topic.ID, destination)
+		if err != nil {
+			return nil, fmt.Errorf("read told stories of %s: %w", topic.ID, err)
+		}
+		if stories = summarize.Remember(stories, told); len(stories) == 0 {
+			return nil, e.nothingNew(topic, destination)
+		}
+	}
 	limit := topic.MaxStories
 	if maxStories != nil {
 		limit = *maxStories
@@ -199,13 +215,101 @@ func (e *Engine) selectStories(topic briefing.Topic, maxStories *int) ([]briefin
 	return stories, nil
 }
 
-// MarkPosted makes b's stories count as told for the topic's later briefings.
-func (e *Engine) MarkPosted(_ context.Context, b *briefing.Briefing) error {
-	if err := e.opts.Store.RecordTold(b); err != nil {
+// whyEmpty explains a topic without an article to brief, given how many
+// articles of its window the keywords left out.
+func (e *Engine) whyEmpty(topic briefing.Topic, inWindow int) error {
+	quiet := func(reason, format string, args ...any) error {
+		return &briefing.Quiet{Reason: reason, Topic: topic, Message: fmt.Sprintf(format, args...)}
+	}
+	if inWindow > 0 {
+		return quiet(briefing.QuietNoKeywordMatch,
+			"None of the %d %s articles of the last %s mention %s; widen topics[].keywords of %s.",
+			inWindow, topic.Name, formatWindow(topic.Window), quoteAll(topic.Keywords), topic.ID)
+	}
+	failed, firstErr := 0, ""
+	for _, url := range topic.Feeds {
+		st, err := e.opts.Store.Feed(url)
+		if err != nil {
+			return fmt.Errorf("read state of feed %s: %w", url, err)
+		}
+		if st.LastError != "" {
+			failed++
+			if firstErr == "" {
+				firstErr = fmt.Sprintf("%s: %s", url, st.LastError)
+			}
+		}
+	}
+	if failed > 0 && failed == len(topic.Feeds) {
+		return quiet(briefing.QuietFeedsFailed, "No %s articles: all %d feeds of topic %s failed, the first with %s. Fix or replace topics[].feeds.",
+			topic.Name, failed, topic.ID, firstErr)
+	}
+	older, err := e.opts.Store.FeedArticles(topic.Feeds, time.Time{}, e.now().Add(-topic.Window))
+	if err != nil {
+		return fmt.Errorf("read older %s articles: %w", topic.ID, err)
+	}
+	if len(older) > 0 {
+		return quiet(briefing.QuietTooOld, "All %d stored %s articles are older than topics[].window (%s); the newest is from %s. Widen the window of %s to include them.",
+			len(older), topic.Name, formatWindow(topic.Window), older[0].Published.Format("2006-01-02 15:04 MST"), topic.ID)
+	}
+	return quiet(briefing.QuietNoArticles, "No %s articles are stored yet: the feeds of topic %s have carried none (%d of %d failed). Check topics[].feeds, or run `briefing collect`.",
+		topic.Name, topic.ID, failed, len(topic.Feeds))
+}
+
+// nothingNew is the *Quiet error for a destination that was told every
+// story of the topic's window.
+func (e *Engine) nothingNew(topic briefing.Topic, destination string) error {
+	q := &briefing.Quiet{Reason: briefing.QuietNothingNew, Topic: topic,
+		Message: fmt.Sprintf("Nothing new on %s since the last briefing here.", topic.Name)}
+	last, found, err := e.opts.Store.LastPost(topic.ID, destination)
+	if err != nil {
+		return fmt.Errorf("read last post of %s to %s: %w", topic.ID, destination, err)
+	}
+	if found {
+		q.Last = &last
+		q.Message = fmt.Sprintf("Nothing new on %s since the briefing at %s.", topic.Name, e.clockTime(last.At))
+	}
+	return q
+}
+
+// clockTime says when t was for a reader: the time of day, with the date
+// when it was not today.
+func (e *Engine) clockTime(t time.Time) string {
+	now := e.now()
+	t = t.In(now.Location())
+	if y, m, d := t.Date(); y == now.Year() && m == now.Month() && d == now.Day() {
+		return t.Format("15:04 MST")
+	}
+	return t.Format("15:04 MST on Jan 2")
+}
+
+func quoteAll(words []string) string {
+	quoted := make([]string, len(words))
+	for i, w := range words {
+		quoted[i] = fmt.Sprintf("%q", w)
+	}
+	return strings.Join(quoted, ", ")
+}
+
+// MarkPosted makes b's stories count as told to p.Destination.
+func (e *Engine) MarkPosted(_ context.Context, b *briefing.Briefing, p briefing.Post) error {
+	if err := e.opts.Store.RecordTold(b, p); err != nil {
 		return fmt.Errorf("record told stories of briefing %s: %w", b.ID, err)
 	}
 	return nil
 }
+
+// TopicArticles returns the articles of the topic's feeds published in
+// [since, until), newest first: the answerer's view of a topic.
+func (e *Engine) TopicArticles(topicID string, since, until time.Time) ([]briefing.Article, error) {
+	topic, err := e.topic(topicID)
+	if err != nil {
+		return nil, err
+	}
+	return e.opts.Store.FeedArticles(topic.Feeds, since, until)
+}
+
+// Article returns a stored article.
+func (e *Engine) Article(id string) (briefing.Article, error) { return e.opts.Store.Article(id) }
 
 // Briefing returns a stored briefing.
 func (e *Engine) Briefing(_ context.Context, id string) (*briefing.Briefing, error) {

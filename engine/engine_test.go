@@ -2,6 +2,7 @@ package engine_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -60,7 +61,7 @@ func newEngineFresh(tb testing.TB, freshFor time.Duration, topics ...briefing.To
 		Store:      db,
 		Collector:  collect.New(collect.Options{Now: clock}),
 		Summarizer: summarize.Offline{Now: clock},
-		Answerer:   &summarize.Answerer{Articles: db, Now: clock},
+		Answerer:   &summarize.Answerer{Now: clock},
 		Now:        clock,
 		FreshFor:   freshFor,
 	})
@@ -104,25 +105,97 @@ func TestBuildClustersWindowAndStores(t *testing.T) {
 	}
 }
 
-// Only posted briefings count as told: a preview hides nothing from the
-// next briefing, a posted one does.
-func TestBuildRemembersOnlyPostedBriefings(t *testing.T) {
+// Only posted briefings count as told, and only to the destination they
+// were posted to: a preview hides nothing, a post in one channel hides
+// nothing from another, and a build without a destination shows it all.
+func TestBuildRemembersPostsPerDestination(t *testing.T) {
 	e, _ := newEngine(t, cloudTopic(t))
 	ctx := context.Background()
+	const here, there = "slack:C1", "slack:C2"
 	preview, err := e.Build(ctx, "cloud", briefing.BuildOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	again, err := e.Build(ctx, "cloud", briefing.BuildOptions{Offline: true})
+	again, err := e.Build(ctx, "cloud", briefing.BuildOptions{Offline: true, For: here})
 	if err != nil || len(again.Stories) != len(preview.Stories) {
 		t.Fatalf("after a preview: %d stories (%v), want %d", len(again.Stories), err, len(preview.Stories))
 	}
-	if err := e.MarkPosted(ctx, again); err != nil {
+	if err := e.MarkPosted(ctx, again, briefing.Post{Destination: here, MessageID: "1.2"}); err != nil {
 		t.Fatal(err)
 	}
-	_, err = e.Build(ctx, "cloud", briefing.BuildOptions{Offline: true})
-	if briefing.ErrorCode(err) != briefing.ENOTFOUND || !strings.Contains(briefing.ErrorMessage(err), "No new stories for Cloud in the last 24h") {
-		t.Errorf("after posting: err = %v, want no new stories", err)
+	_, err = e.Build(ctx, "cloud", briefing.BuildOptions{Offline: true, For: here})
+	var quiet *briefing.Quiet
+	if !errors.As(err, &quiet) || quiet.Reason != briefing.QuietNothingNew || briefing.ErrorCode(err) != briefing.EEMPTY {
+		t.Fatalf("after posting here: err = %v, want nothing new", err)
+	}
+	if want := "Nothing new on Cloud since the briefing at 12:00 UTC."; quiet.Message != want {
+		t.Errorf("message %q, want %q", quiet.Message, want)
+	}
+	if quiet.Last == nil || quiet.Last.BriefingID != again.ID || quiet.Last.MessageID != "1.2" {
+		t.Errorf("last post %+v, want briefing %s at 1.2", quiet.Last, again.ID)
+	}
+	for _, dest := range []string{there, ""} {
+		b, err := e.Build(ctx, "cloud", briefing.BuildOptions{Offline: true, For: dest})
+		if err != nil || len(b.Stories) != len(preview.Stories) {
+			t.Errorf("for %q after posting here: %v, %v", dest, b, err)
+		}
+	}
+}
+
+// Each way of having nothing to brief says why and names what to change.
+func TestBuildSaysWhyItIsEmpty(t *testing.T) {
+	dir := t.TempDir()
+	fresh := writeFeed(t, dir, "fresh", [3]string{"Nimbus Cloud outage", "Storage failed.", "2h"})
+	old := writeFeed(t, dir, "old", [3]string{"Mainframes return", "Mainframes were discussed.", "72h"})
+	missing := filepath.Join(dir, "missing.xml")
+	cases := []struct {
+		name   string
+		topic  briefing.Topic
+		reason string
+		says   []string
+	}{
+		{"keywords", briefing.Topic{Feeds: []string{fresh}, Keywords: []string{"kubernetes", "helm"}},
+			briefing.QuietNoKeywordMatch, []string{`"kubernetes", "helm"`, "topics[].keywords", "1 Cloud article"}},
+		{"too old", briefing.Topic{Feeds: []string{old}},
+			briefing.QuietTooOld, []string{"older than topics[].window (24h)", "2026-11-22 12:00 UTC"}},
+		{"feeds failed", briefing.Topic{Feeds: []string{missing, missing + "2"}},
+			briefing.QuietFeedsFailed, []string{"all 2 feeds", "missing.xml", "topics[].feeds"}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			tc.topic.ID, tc.topic.Name, tc.topic.Window = "cloud", "Cloud", 24*time.Hour
+			e, _ := newEngine(t, tc.topic)
+			_, err := e.Build(context.Background(), "cloud", briefing.BuildOptions{})
+			var quiet *briefing.Quiet
+			if !errors.As(err, &quiet) || quiet.Reason != tc.reason {
+				t.Fatalf("err = %v, want reason %s", err, tc.reason)
+			}
+			for _, s := range tc.says {
+				if !strings.Contains(quiet.Message, s) {
+					t.Errorf("%q does not say %q", quiet.Message, s)
+				}
+			}
+		})
+	}
+}
+
+// A feed that one topic collected fills a topic that lists it later from
+// the store at once, without fetching it again.
+func TestBuildTopicReadsItsFeedsArticles(t *testing.T) {
+	cloud := cloudTopic(t)
+	ops := briefing.Topic{ID: "ops", Name: "Ops", Window: 24 * time.Hour, Feeds: cloud.Feeds[:1]}
+	e, _ := newEngine(t, cloud, ops)
+	ctx := context.Background()
+	if _, err := e.Collect(ctx, []briefing.Topic{cloud}, nil); err != nil {
+		t.Fatal(err)
+	}
+	b, err := e.Build(ctx, "ops", briefing.BuildOptions{Offline: true})
+	if err != nil || len(b.Stories) != 2 {
+		t.Fatalf("ops from the store: %+v, %v", b, err)
+	}
+	arts, err := e.TopicArticles("ops", now.Add(-24*time.Hour), now)
+	if err != nil || len(arts) != 2 {
+		t.Errorf("the answerer's view of ops: %d articles, %v", len(arts), err)
 	}
 }
 
@@ -136,14 +209,14 @@ func TestBuildMarksUpdateAfterPost(t *testing.T) {
 	if err != nil || len(posted.Stories) != 2 {
 		t.Fatalf("first briefing: %+v, %v", posted, err)
 	}
-	if err := e.MarkPosted(ctx, posted); err != nil {
+	if err := e.MarkPosted(ctx, posted, briefing.Post{Destination: "slack:C1"}); err != nil {
 		t.Fatal(err)
 	}
 	writeFeed(t, filepath.Dir(topic.Feeds[1]), "daily",
 		[3]string{"Nimbus Cloud storage outage lasts six hours", "The Nimbus Cloud outage in na-east-1 took storage down for six hours.", "1h"},
 		[3]string{"Nimbus Cloud outage: storage in na-east-1 restored after six hours", "Nimbus Cloud restored storage in na-east-1 after the six-hour outage.", "30m"})
 
-	b, err := e.Build(ctx, "cloud", briefing.BuildOptions{})
+	b, err := e.Build(ctx, "cloud", briefing.BuildOptions{For: "slack:C1"})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -23,6 +23,8 @@ type Metrics struct {
 	ChatQueue      *prometheus.GaugeVec   // by queue and state: running, waiting
 	ChatRefused    *prometheus.CounterVec // by queue: work refused because its queue was full
 	JobsPending    prometheus.Gauge       // acknowledged chat work not yet done, in the store
+	Quiet          *prometheus.CounterVec // briefings asked for with nothing to brief, by reason
+	QuietSlots     *prometheus.CounterVec // schedule slots done with nothing new, by schedule
 }
 
 // New registers the collectors with reg.
@@ -67,10 +69,16 @@ func New(reg prometheus.Registerer) *Metrics {
 		JobsPending: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "briefing_jobs_pending", Help: "Acknowledged chat work recorded in the store and not yet done.",
 		}),
+		Quiet: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "briefing_quiet_total", Help: "Briefings asked for with nothing to brief, by reason.",
+		}, []string{"reason"}),
+		QuietSlots: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "briefing_quiet_slots_total", Help: "Schedule slots done with nothing new for any destination.",
+		}, []string{"schedule"}),
 	}
 	reg.MustRegister(m.FeedFetches, m.ArticlesStored, m.Posts, m.PostFailures,
 		m.LLMTokens, m.LLMRequests, m.AckLatency, m.Briefings, m.BuildSeconds,
-		m.ChatQueue, m.ChatRefused, m.JobsPending)
+		m.ChatQueue, m.ChatRefused, m.JobsPending, m.Quiet, m.QuietSlots)
 	return m
 }
 
@@ -149,4 +157,20 @@ func (m *Metrics) Pending(n int) {
 		return
 	}
 	m.JobsPending.Set(float64(n))
+}
+
+// NothingToBrief counts one build that found nothing to brief.
+func (m *Metrics) NothingToBrief(reason string) {
+	if m == nil {
+		return
+	}
+	m.Quiet.WithLabelValues(reason).Inc()
+}
+
+// SlotQuiet counts one schedule slot done with nothing new.
+func (m *Metrics) SlotQuiet(schedule string) {
+	if m == nil {
+		return
+	}
+	m.QuietSlots.WithLabelValues(schedule).Inc()
 }

@@ -2,6 +2,7 @@ package schedule
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"time"
@@ -39,8 +40,9 @@ func (s *Scheduler) fire(ctx context.Context, sc Schedule, want briefing.Slot, l
 	if err != nil {
 		return fmt.Errorf("claim slot %s: %w", want.Key, err)
 	}
-	if slot.State == briefing.SlotPosted {
-		log.Debug("slot already posted", slog.String("channel", slot.Channel), slog.String("message_ts", slot.MessageTS))
+	if slot.State == briefing.SlotPosted || slot.State == briefing.SlotQuiet {
+		log.Debug("slot already done", slog.String("state", string(slot.State)),
+			slog.String("channel", slot.Channel), slog.String("message_ts", slot.MessageTS))
 		return nil
 	}
 	if !claimed {
@@ -61,23 +63,89 @@ func (s *Scheduler) fire(ctx context.Context, sc Schedule, want briefing.Slot, l
 			return nil
 		}
 	}
-	b, err := s.service.Build(ctx, sc.Topic, briefing.BuildOptions{Audience: sc.Audience})
-	if err != nil {
-		return fmt.Errorf("build %s briefing: %w", sc.Topic, err)
+	return s.deliver(ctx, sc, slot, log)
+}
+
+// deliver builds and posts the slot's briefing for each destination, with
+// the stories not yet told there. One destination posted makes the slot
+// posted (a retry would repeat it there; the others' failures are logged);
+// every destination quiet makes it quiet, which is done, not a failure.
+// The slot is recorded before the stories count as told, so that a crash
+// between the two cannot post the slot again.
+func (s *Scheduler) deliver(ctx context.Context, sc Schedule, slot briefing.Slot, log *slog.Logger) error {
+	var posted []delivered
+	var errs []error
+	for _, dest := range s.poster.Destinations(sc) {
+		d, err := s.deliverTo(ctx, sc, slot, dest, log.With(slog.String("destination", dest)))
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", dest, err))
+		} else if d.briefing != nil {
+			posted = append(posted, d)
+		}
 	}
-	channel, ts, err := s.poster.Post(ctx, sc, slot, b)
-	if err != nil {
-		return fmt.Errorf("post briefing %s: %w", b.ID, err)
+	switch {
+	case len(posted) > 0:
+		first := posted[0].post
+		if err := s.markPosted(slot.Key, first.Destination, first.MessageID, first.BriefingID); err != nil {
+			return err
+		}
+		for _, err := range errs {
+			log.Error("scheduled briefing missed a destination", slog.Any("error", err))
+		}
+		var markErrs []error
+		for _, d := range posted {
+			if err := s.service.MarkPosted(ctx, d.briefing, d.post); err != nil {
+				markErrs = append(markErrs, fmt.Errorf("remember briefing %s as posted to %s: %w", d.post.BriefingID, d.post.Destination, err))
+			}
+		}
+		return errors.Join(markErrs...)
+	case len(errs) > 0:
+		return errors.Join(errs...)
 	}
-	if err := s.markPosted(slot.Key, channel, ts, b.ID); err != nil {
-		return err
+	if err := s.ledger.MarkSlotQuiet(slot.Key); err != nil {
+		return fmt.Errorf("record slot %s as quiet: %w", slot.Key, err)
 	}
-	log.Info("posted scheduled briefing", slog.String("briefing_id", b.ID),
-		slog.String("channel", channel), slog.String("message_ts", ts))
-	if err := s.service.MarkPosted(ctx, b); err != nil {
-		return fmt.Errorf("remember briefing %s as posted: %w", b.ID, err)
-	}
+	s.metrics.SlotQuiet(sc.ID)
+	log.Info("slot done: nothing new for its destinations", slog.String("when_quiet", whenQuiet(sc)))
 	return nil
+}
+
+// delivered is a briefing posted to one destination.
+type delivered struct {
+	briefing *briefing.Briefing
+	post     briefing.Post
+}
+
+// deliverTo posts the briefing of dest's new stories, or the note that it
+// has none; a quiet destination gives a zero delivered.
+func (s *Scheduler) deliverTo(ctx context.Context, sc Schedule, slot briefing.Slot, dest string, log *slog.Logger) (delivered, error) {
+	b, err := s.service.Build(ctx, sc.Topic, briefing.BuildOptions{Audience: sc.Audience, For: dest})
+	var quiet *briefing.Quiet
+	if errors.As(err, &quiet) {
+		log.Info("nothing to brief", slog.String("reason", quiet.Reason), slog.String("message", quiet.Message))
+		if whenQuiet(sc) == WhenQuietNote {
+			if err := s.poster.PostNote(ctx, sc, slot, dest, quiet); err != nil {
+				return delivered{}, fmt.Errorf("post note that %s is quiet: %w", sc.Topic, err)
+			}
+		}
+		return delivered{}, nil
+	}
+	if err != nil {
+		return delivered{}, fmt.Errorf("build %s briefing: %w", sc.Topic, err)
+	}
+	id, err := s.poster.Post(ctx, sc, slot, dest, b)
+	if err != nil {
+		return delivered{}, fmt.Errorf("post briefing %s: %w", b.ID, err)
+	}
+	log.Info("posted scheduled briefing", slog.String("briefing_id", b.ID), slog.String("message_id", id))
+	return delivered{briefing: b, post: briefing.Post{Destination: dest, Topic: b.Topic, BriefingID: b.ID, MessageID: id}}, nil
+}
+
+func whenQuiet(sc Schedule) string {
+	if sc.WhenQuiet == "" {
+		return WhenQuietNote
+	}
+	return sc.WhenQuiet
 }
 
 func (s *Scheduler) markPosted(key, channel, messageTS, briefingID string) error {

@@ -35,6 +35,7 @@ import (
 	"golang.org/x/sync/singleflight"
 
 	"github.com/briefing-bot/briefing"
+	"github.com/briefing-bot/briefing/metrics"
 )
 
 // DefaultGrace is how old a missed slot may be and still be posted on
@@ -57,14 +58,30 @@ type Schedule struct {
 	Grace time.Duration
 	// Audience overrides the topic's audience in this schedule's briefings.
 	Audience string
+	// WhenQuiet is what a destination with nothing new gets: WhenQuietNote
+	// (also for "") or WhenQuietSkip.
+	WhenQuiet string
 }
 
-// Poster delivers a scheduled briefing to the schedule's destinations
-// (Slack today; Teams later).
+// What a schedule does for a destination with nothing new.
+const (
+	// WhenQuietNote posts one line saying so, with a link to the last
+	// briefing there.
+	WhenQuietNote = "note"
+	// WhenQuietSkip posts nothing.
+	WhenQuietSkip = "skip"
+)
+
+// Poster delivers a scheduled briefing to the schedule's destinations.
 type Poster interface {
-	// Post posts b for slot and returns where it went (e.g. channel and
-	// message ts).
-	Post(ctx context.Context, s Schedule, slot briefing.Slot, b *briefing.Briefing) (channel, messageTS string, err error)
+	// Destinations returns the destination keys ("slack:C123") of s that
+	// this process can post to, in a stable order.
+	Destinations(s Schedule) []string
+	// Post posts b to destination for slot and returns the message's id
+	// on its platform (a Slack ts), "" when it has none.
+	Post(ctx context.Context, s Schedule, slot briefing.Slot, destination string, b *briefing.Briefing) (messageID string, err error)
+	// PostNote posts quiet's one-line message to destination for slot.
+	PostNote(ctx context.Context, s Schedule, slot briefing.Slot, destination string, quiet *briefing.Quiet) error
 	// FindPosted reports whether an earlier attempt already posted slot
 	// (e.g. Slack message metadata found in the channel's recent history),
 	// so a crash between posting and recording does not post twice.
@@ -77,6 +94,8 @@ type Options struct {
 	Service   briefing.Service
 	Ledger    briefing.Ledger
 	Poster    Poster
+	// Metrics nil records nothing.
+	Metrics *metrics.Metrics
 	// Logger nil discards logs.
 	Logger *slog.Logger
 	// Now is the clock for slot times; nil means time.Now. cron's own
@@ -91,6 +110,7 @@ type Scheduler struct {
 	service briefing.Service
 	ledger  briefing.Ledger
 	poster  Poster
+	metrics *metrics.Metrics
 	log     *slog.Logger
 	now     func() time.Time
 	// inflight runs one Fire per slot key at a time in this process;
@@ -131,6 +151,7 @@ func New(opts Options) (*Scheduler, error) {
 		service: opts.Service,
 		ledger:  opts.Ledger,
 		poster:  opts.Poster,
+		metrics: opts.Metrics,
 		log:     opts.Logger,
 		now:     opts.Now,
 	}
@@ -156,6 +177,8 @@ func (s *Scheduler) newEntry(sc Schedule) (*entry, error) {
 		return nil, briefing.Errorf(briefing.EINVALID, "another schedule has the same id")
 	case sc.Grace < 0:
 		return nil, briefing.Errorf(briefing.EINVALID, "grace %s is negative", sc.Grace)
+	case sc.WhenQuiet != "" && sc.WhenQuiet != WhenQuietNote && sc.WhenQuiet != WhenQuietSkip:
+		return nil, briefing.Errorf(briefing.EINVALID, "when_quiet %q is not %s or %s", sc.WhenQuiet, WhenQuietNote, WhenQuietSkip)
 	}
 	if _, ok := s.service.Topic(sc.Topic); !ok {
 		return nil, briefing.Errorf(briefing.EINVALID, "unknown topic %q", sc.Topic)

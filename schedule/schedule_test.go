@@ -76,7 +76,7 @@ func (f *fakeService) Build(ctx context.Context, topicID string, opts briefing.B
 	return &briefing.Briefing{ID: fmt.Sprintf("%s-%d", topicID, f.builds), Topic: topicID, Headline: "News"}, nil
 }
 
-func (f *fakeService) MarkPosted(_ context.Context, b *briefing.Briefing) error {
+func (f *fakeService) MarkPosted(_ context.Context, b *briefing.Briefing, _ briefing.Post) error {
 	f.mu.Lock()
 	f.marked = append(f.marked, b.ID)
 	f.mu.Unlock()
@@ -110,20 +110,30 @@ type fakePoster struct {
 	findErr error
 }
 
-type post struct{ slotKey, briefingID, messageTS string }
+type post struct{ slotKey, briefingID, messageTS, note string }
 
-const channel = "C0BRIEF"
+const channel = "slack:C0BRIEF"
 
-func (p *fakePoster) Post(_ context.Context, _ schedule.Schedule, slot briefing.Slot, b *briefing.Briefing) (string, string, error) {
+func (p *fakePoster) Destinations(schedule.Schedule) []string { return []string{channel} }
+
+func (p *fakePoster) Post(_ context.Context, _ schedule.Schedule, slot briefing.Slot, _ string, b *briefing.Briefing) (string, error) {
+	return p.record(post{slotKey: slot.Key, briefingID: b.ID})
+}
+
+func (p *fakePoster) PostNote(_ context.Context, _ schedule.Schedule, slot briefing.Slot, _ string, quiet *briefing.Quiet) error {
+	_, err := p.record(post{slotKey: slot.Key, note: quiet.Message})
+	return err
+}
+
+func (p *fakePoster) record(m post) (string, error) {
 	p.mu.Lock()
+	defer p.mu.Unlock()
 	if p.postErr != nil {
-		p.mu.Unlock()
-		return "", "", p.postErr
+		return "", p.postErr
 	}
-	ts := fmt.Sprintf("1700000000.%06d", len(p.history)+1)
-	p.history = append(p.history, post{slotKey: slot.Key, briefingID: b.ID, messageTS: ts})
-	p.mu.Unlock()
-	return channel, ts, nil
+	m.messageTS = fmt.Sprintf("1700000000.%06d", len(p.history)+1)
+	p.history = append(p.history, m)
+	return m.messageTS, nil
 }
 
 func (p *fakePoster) FindPosted(_ context.Context, _ schedule.Schedule, slot briefing.Slot) (string, string, bool, error) {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"log/slog"
+	"slices"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -77,40 +78,82 @@ func (db *DB) Article(id string) (briefing.Article, error) {
 	return a, err
 }
 
-// TopicArticles returns the topic's articles published in [since, until),
-// newest first. It walks the topic's time index from until backwards, so its
-// cost grows with the window, not with the store.
+// TopicArticles returns the articles stored for topic (those whose Topics
+// name it) published in [since, until), newest first. It walks the topic's
+// time index from until backwards, so its cost grows with the window, not
+// with the store.
 func (db *DB) TopicArticles(topic string, since, until time.Time) ([]briefing.Article, error) {
 	var arts []briefing.Article
 	err := db.bolt.View(func(tx *bolt.Tx) error {
 		s := articleBuckets(tx)
-		index := s.topics.Bucket([]byte(topic))
-		if index == nil {
-			return nil
-		}
-		low := timeKey(since)
-		c := index.Cursor()
-		k, _ := c.Seek(timeKey(until))
-		if k == nil {
-			k, _ = c.Last()
-		} else {
-			k, _ = c.Prev()
-		}
-		for ; k != nil && bytes.Compare(k, low) >= 0; k, _ = c.Prev() {
-			id := string(k[timeKeyLen:])
-			var a briefing.Article
-			found, err := s.get(id, &a)
-			if err != nil {
-				return fmt.Errorf("article %s: %w", id, err)
-			}
-			if !found {
-				return fmt.Errorf("topic %s indexes article %s, which is not stored", topic, id)
-			}
+		return s.walkBack(s.topics.Bucket([]byte(topic)), since, until, func(a briefing.Article) {
 			arts = append(arts, a)
+		})
+	})
+	if err != nil {
+		return nil, fmt.Errorf("articles of topic %s: %w", topic, err)
+	}
+	return arts, nil
+}
+
+// FeedArticles returns the articles that any of feeds carried, published
+// in [since, until), newest first, each once. A topic reads its articles
+// this way, so a feed added to a topic brings what the store has of it.
+func (db *DB) FeedArticles(feeds []string, since, until time.Time) ([]briefing.Article, error) {
+	var arts []briefing.Article
+	seen := map[string]bool{}
+	err := db.bolt.View(func(tx *bolt.Tx) error {
+		s := articleBuckets(tx)
+		for _, feed := range feeds {
+			if feed == "" {
+				continue
+			}
+			err := s.walkBack(s.feeds.Bucket([]byte(feed)), since, until, func(a briefing.Article) {
+				if !seen[a.ID] {
+					seen[a.ID] = true
+					arts = append(arts, a)
+				}
+			})
+			if err != nil {
+				return fmt.Errorf("feed %s: %w", feed, err)
+			}
 		}
 		return nil
 	})
-	return arts, err
+	if err != nil {
+		return nil, fmt.Errorf("articles of feeds: %w", err)
+	}
+	slices.SortStableFunc(arts, func(a, b briefing.Article) int { return b.Published.Compare(a.Published) })
+	return arts, nil
+}
+
+// walkBack calls fn with each article of a time index (timeKey+id keys)
+// published in [since, until), newest first. A nil index has none.
+func (s articleTx) walkBack(index *bolt.Bucket, since, until time.Time, fn func(briefing.Article)) error {
+	if index == nil {
+		return nil
+	}
+	low := timeKey(since)
+	c := index.Cursor()
+	k, _ := c.Seek(timeKey(until))
+	if k == nil {
+		k, _ = c.Last()
+	} else {
+		k, _ = c.Prev()
+	}
+	for ; k != nil && bytes.Compare(k, low) >= 0; k, _ = c.Prev() {
+		id := string(k[timeKeyLen:])
+		var a briefing.Article
+		found, err := s.get(id, &a)
+		if err != nil {
+			return fmt.Errorf("article %s: %w", id, err)
+		}
+		if !found {
+			return fmt.Errorf("index names article %s, which is not stored", id)
+		}
+		fn(a)
+	}
+	return nil
 }
 
 // CountArticles returns how many articles are stored.
@@ -132,7 +175,7 @@ const pruneBatch = 1000
 
 // Prune deletes what is older than now minus the retention: the articles
 // published before it, with their index entries and the memory of having
-// told them; the schedule slots and briefings before it, except each
+// told them anywhere; the schedule slots and briefings before it, except each
 // schedule's and topic's newest; the threads whose briefing is gone and
 // that had no turn since; and the cache entries written before it. It
 // returns how many articles it deleted.
@@ -154,6 +197,11 @@ func (db *DB) Prune(now time.Time) (int, error) {
 		}
 	}
 	err := db.bolt.Update(func(tx *bolt.Tx) (err error) {
+		if articles > 0 {
+			if err := deleteToldOfMissing(tx); err != nil {
+				return fmt.Errorf("forget told articles: %w", err)
+			}
+		}
 		if slots, err = deleteSlotsBefore(tx, cutoff); err != nil {
 			return err
 		}
@@ -183,7 +231,7 @@ type articleTx struct {
 	content   *bolt.Bucket
 	published *bolt.Bucket
 	topics    *bolt.Bucket
-	told      *bolt.Bucket
+	feeds     *bolt.Bucket
 }
 
 func articleBuckets(tx *bolt.Tx) articleTx {
@@ -192,7 +240,7 @@ func articleBuckets(tx *bolt.Tx) articleTx {
 		content:   tx.Bucket(bucketArticleContent),
 		published: tx.Bucket(bucketPublished),
 		topics:    tx.Bucket(bucketTopicArticles),
-		told:      tx.Bucket(bucketTold),
+		feeds:     tx.Bucket(bucketFeedArticles),
 	}
 }
 
@@ -201,7 +249,7 @@ func (s articleTx) get(id string, a *briefing.Article) (bool, error) {
 }
 
 // put stores a unless it is known by id or content, in which case it merges
-// a's topics into the stored article. It reports whether a was new.
+// a's topics and feed into the stored article. It reports whether a was new.
 func (s articleTx) put(a briefing.Article) (bool, error) {
 	var stored briefing.Article
 	found, err := s.get(a.ID, &stored)
@@ -216,10 +264,13 @@ func (s articleTx) put(a briefing.Article) (bool, error) {
 			}
 		}
 	}
+	// Feeds name index buckets, which cannot be empty.
+	feeds := slices.DeleteFunc(append([]string{a.FeedURL}, a.Feeds...), func(f string) bool { return f == "" })
 	if found {
-		return false, s.mergeTopics(stored, a.Topics)
+		return false, s.merge(stored, a.Topics, feeds)
 	}
 	a.Topics, _ = briefing.MergeTopics(nil, a.Topics)
+	a.Feeds, _ = briefing.MergeTopics(nil, feeds)
 	if err := putJSON(s.articles, []byte(a.ID), a); err != nil {
 		return false, err
 	}
@@ -231,31 +282,46 @@ func (s articleTx) put(a briefing.Article) (bool, error) {
 	if err := s.published.Put(timeIDKey(a.Published, a.ID), nil); err != nil {
 		return false, fmt.Errorf("published index: %w", err)
 	}
-	return true, s.index(a, a.Topics)
+	return true, s.index(a, a.Topics, a.Feeds)
 }
 
-func (s articleTx) mergeTopics(stored briefing.Article, topics []string) error {
-	var added []string
-	stored.Topics, added = briefing.MergeTopics(stored.Topics, topics)
-	if len(added) == 0 {
+// merge adds to the stored article the topics and feeds it lacks.
+func (s articleTx) merge(stored briefing.Article, topics, feeds []string) error {
+	var newTopics, newFeeds []string
+	stored.Topics, newTopics = briefing.MergeTopics(stored.Topics, topics)
+	stored.Feeds, newFeeds = briefing.MergeTopics(stored.Feeds, feeds)
+	if len(newTopics) == 0 && len(newFeeds) == 0 {
 		return nil
 	}
 	if err := putJSON(s.articles, []byte(stored.ID), stored); err != nil {
 		return err
 	}
-	return s.index(stored, added)
+	return s.index(stored, newTopics, newFeeds)
 }
 
-// index adds a to the time index of each of topics.
-func (s articleTx) index(a briefing.Article, topics []string) error {
+// index adds a to the time index of each of topics and feeds.
+func (s articleTx) index(a briefing.Article, topics, feeds []string) error {
 	key := timeIDKey(a.Published, a.ID)
-	for _, t := range topics {
-		b, err := nested(s.topics, t)
+	return s.eachIndex(topics, feeds, func(parent *bolt.Bucket, name string) error {
+		b, err := nested(parent, name)
 		if err != nil {
 			return err
 		}
-		if err := b.Put(key, nil); err != nil {
-			return fmt.Errorf("topic %s index: %w", t, err)
+		return b.Put(key, nil)
+	})
+}
+
+// eachIndex calls fn with the parent bucket of each topic's and each feed's
+// time index, and the name of the index in it.
+func (s articleTx) eachIndex(topics, feeds []string, fn func(parent *bolt.Bucket, name string) error) error {
+	for _, name := range topics {
+		if err := fn(s.topics, name); err != nil {
+			return fmt.Errorf("topic %s index: %w", name, err)
+		}
+	}
+	for _, name := range feeds {
+		if err := fn(s.feeds, name); err != nil {
+			return fmt.Errorf("feed %s index: %w", name, err)
 		}
 	}
 	return nil
@@ -289,20 +355,42 @@ func (s articleTx) delete(id string) error {
 		}
 	}
 	key := timeIDKey(a.Published, id)
-	for _, t := range a.Topics {
-		if b := s.topics.Bucket([]byte(t)); b != nil {
-			if err := b.Delete(key); err != nil {
-				return fmt.Errorf("topic %s index: %w", t, err)
-			}
+	err = s.eachIndex(a.Topics, a.Feeds, func(parent *bolt.Bucket, name string) error {
+		if b := parent.Bucket([]byte(name)); b != nil {
+			return b.Delete(key)
 		}
-		if b := s.told.Bucket([]byte(t)); b != nil {
-			if err := b.Delete([]byte(id)); err != nil {
-				return fmt.Errorf("told %s: %w", t, err)
-			}
-		}
+		return nil
+	})
+	if err != nil {
+		return err
 	}
 	if err := s.articles.Delete([]byte(id)); err != nil {
 		return fmt.Errorf("delete article %s: %w", id, err)
+	}
+	return nil
+}
+
+// indexArticlesByFeed gives every stored article its feed and the feed
+// index entry, for a file written before articles had them.
+func indexArticlesByFeed(tx *bolt.Tx) error {
+	s := articleBuckets(tx)
+	var arts []briefing.Article
+	if err := s.articles.ForEach(func(k, v []byte) error {
+		var a briefing.Article
+		if _, err := getJSON(s.articles, k, &a); err != nil {
+			return err
+		}
+		if a.FeedURL != "" && !slices.Contains(a.Feeds, a.FeedURL) {
+			arts = append(arts, a)
+		}
+		return nil
+	}); err != nil {
+		return err
+	}
+	for _, a := range arts {
+		if err := s.merge(a, nil, []string{a.FeedURL}); err != nil {
+			return fmt.Errorf("article %s: %w", a.ID, err)
+		}
 	}
 	return nil
 }

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"fmt"
 	"time"
 
@@ -99,14 +100,28 @@ func deleteBriefingsBefore(tx *bolt.Tx, cutoff time.Time) (int, error) {
 	return deleteIndexedBefore(tx.Bucket(bucketBriefings), tx.Bucket(bucketTopicBriefings), cutoff)
 }
 
-// RecordTold remembers every article of b's stories as told in b.Topic.
-// Call it when b is posted, never for a preview.
-func (db *DB) RecordTold(b *briefing.Briefing) error {
+// RecordTold remembers every article of b's stories as told to
+// p.Destination in b.Topic, and p as the topic's latest post there. Call it
+// when b is posted, never for a preview. p.Topic, p.BriefingID and p.At
+// default to b's topic, id and the store's clock.
+func (db *DB) RecordTold(b *briefing.Briefing, p briefing.Post) error {
 	if b == nil || b.Topic == "" {
 		return briefing.Errorf(briefing.EINVALID, "a briefing needs a topic to be remembered")
 	}
+	if p.Destination == "" {
+		return briefing.Errorf(briefing.EINVALID, "briefing %s: a post needs a destination to be remembered", b.ID)
+	}
+	if p.Topic == "" {
+		p.Topic = b.Topic
+	}
+	if p.BriefingID == "" {
+		p.BriefingID = b.ID
+	}
+	if p.At.IsZero() {
+		p.At = db.now()
+	}
 	err := db.bolt.Update(func(tx *bolt.Tx) error {
-		told, err := nested(tx.Bucket(bucketTold), b.Topic)
+		told, err := nestedPath(tx.Bucket(bucketToldTo), b.Topic, p.Destination)
 		if err != nil {
 			return err
 		}
@@ -117,19 +132,26 @@ func (db *DB) RecordTold(b *briefing.Briefing) error {
 				}
 			}
 		}
-		return nil
+		posts, err := nested(tx.Bucket(bucketLastPosts), b.Topic)
+		if err != nil {
+			return err
+		}
+		return putJSON(posts, []byte(p.Destination), p)
 	})
 	if err != nil {
-		return fmt.Errorf("record briefing %s as told: %w", b.ID, err)
+		return fmt.Errorf("record briefing %s as told to %s: %w", b.ID, p.Destination, err)
 	}
 	return nil
 }
 
-// Told returns the ids of the articles told in posted briefings of topic.
-func (db *DB) Told(topic string) (map[string]bool, error) {
+// Told returns the ids of the articles of topic told to destination.
+func (db *DB) Told(topic, destination string) (map[string]bool, error) {
 	told := make(map[string]bool)
 	err := db.bolt.View(func(tx *bolt.Tx) error {
-		b := tx.Bucket(bucketTold).Bucket([]byte(topic))
+		b := tx.Bucket(bucketToldTo).Bucket([]byte(topic))
+		if b != nil {
+			b = b.Bucket([]byte(destination))
+		}
 		if b == nil {
 			return nil
 		}
@@ -138,5 +160,50 @@ func (db *DB) Told(topic string) (map[string]bool, error) {
 			return nil
 		})
 	})
-	return told, err
+	if err != nil {
+		return nil, fmt.Errorf("told of %s to %s: %w", topic, destination, err)
+	}
+	return told, nil
+}
+
+// LastPost returns the latest post of topic to destination, if any.
+func (db *DB) LastPost(topic, destination string) (briefing.Post, bool, error) {
+	var p briefing.Post
+	var found bool
+	err := db.bolt.View(func(tx *bolt.Tx) (err error) {
+		if posts := tx.Bucket(bucketLastPosts).Bucket([]byte(topic)); posts != nil {
+			found, err = getJSON(posts, []byte(destination), &p)
+		}
+		return err
+	})
+	if err != nil {
+		return briefing.Post{}, false, fmt.Errorf("last post of %s to %s: %w", topic, destination, err)
+	}
+	return p, found, nil
+}
+
+// deleteToldOfMissing forgets the told records of articles no longer
+// stored. It walks every record once, which is cheaper than looking for
+// each deleted article under every topic and destination.
+func deleteToldOfMissing(tx *bolt.Tx) error {
+	articles := tx.Bucket(bucketArticles)
+	return forEachNested(tx.Bucket(bucketToldTo), func(topic *bolt.Bucket) error {
+		return forEachNested(topic, func(told *bolt.Bucket) error {
+			var gone [][]byte
+			if err := told.ForEach(func(k, _ []byte) error {
+				if articles.Get(k) == nil {
+					gone = append(gone, bytes.Clone(k))
+				}
+				return nil
+			}); err != nil {
+				return err
+			}
+			for _, k := range gone {
+				if err := told.Delete(k); err != nil {
+					return fmt.Errorf("told %s: %w", k, err)
+				}
+			}
+			return nil
+		})
+	})
 }

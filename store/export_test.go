@@ -16,6 +16,8 @@ var (
 	BucketPublished  = bucketPublished
 	BucketTopics     = bucketTopicArticles
 	BucketTold       = bucketTold
+	BucketToldTo     = bucketToldTo
+	BucketFeeds      = bucketFeedArticles
 	BucketSlots      = bucketSlots
 	BucketEvents     = bucketEvents
 	BucketEventTimes = bucketEventTimes

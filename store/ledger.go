@@ -46,18 +46,29 @@ func (db *DB) ClaimSlot(s briefing.Slot) (briefing.Slot, bool, error) {
 
 // MarkSlotPosted records where the claimed slot's briefing was posted.
 func (db *DB) MarkSlotPosted(key, channel, messageTS, briefingID string) error {
+	return db.updateSlot(key, "posted", func(s *briefing.Slot) {
+		s.State, s.Channel, s.MessageTS, s.BriefingID = briefing.SlotPosted, channel, messageTS, briefingID
+	})
+}
+
+// MarkSlotQuiet records the claimed slot as done with nothing new to post.
+func (db *DB) MarkSlotQuiet(key string) error {
+	return db.updateSlot(key, "quiet", func(s *briefing.Slot) { s.State = briefing.SlotQuiet })
+}
+
+func (db *DB) updateSlot(key, as string, update func(*briefing.Slot)) error {
 	err := db.bolt.Update(func(tx *bolt.Tx) error {
 		slots := tx.Bucket(bucketSlots)
 		var s briefing.Slot
 		if err := getExisting(slots, "slot", key, &s); err != nil {
 			return err
 		}
-		s.State, s.Channel, s.MessageTS, s.BriefingID = briefing.SlotPosted, channel, messageTS, briefingID
+		update(&s)
 		s.UpdatedAt = db.now()
 		return putJSON(slots, []byte(key), s)
 	})
 	if err != nil {
-		return fmt.Errorf("mark slot %s posted: %w", key, err)
+		return fmt.Errorf("mark slot %s %s: %w", key, as, err)
 	}
 	return nil
 }

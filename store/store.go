@@ -69,7 +69,10 @@ var (
 	bucketTopicArticles  = []byte("topic_articles")    // topic / timeKey(published)+id → nil
 	bucketBriefings      = []byte("briefings")         // briefing id → Briefing
 	bucketTopicBriefings = []byte("topic_briefings")   // topic / timeKey(generated)+id → nil
-	bucketTold           = []byte("told")              // topic / article id → briefing id
+	bucketTold           = []byte("told")              // schema 2: topic / article id → briefing id
+	bucketToldTo         = []byte("told_to")           // topic / destination / article id → briefing id
+	bucketLastPosts      = []byte("last_posts")        // topic / destination → Post
+	bucketFeedArticles   = []byte("feed_articles")     // feed URL / timeKey(published)+id → nil
 	bucketCache          = []byte("cache")
 	bucketSlots          = []byte("slots")          // slot key → Slot
 	bucketScheduleSlots  = []byte("schedule_slots") // schedule / timeKey(slot time)+slot key → nil
@@ -101,6 +104,19 @@ var migrations = []func(tx *bolt.Tx) error{
 		return createBuckets(tx, bucketCache)
 	},
 	func(tx *bolt.Tx) error { return createBuckets(tx, bucketJobs) },
+	// What was told is kept per destination. The per-topic records are
+	// dropped, not copied to every destination: they would withhold from
+	// each channel what only one was told. Articles get a feed index,
+	// which topics now select by.
+	func(tx *bolt.Tx) error {
+		if err := tx.DeleteBucket(bucketTold); err != nil {
+			return fmt.Errorf("drop bucket %s: %w", bucketTold, err)
+		}
+		if err := createBuckets(tx, bucketToldTo, bucketLastPosts, bucketFeedArticles); err != nil {
+			return err
+		}
+		return indexArticlesByFeed(tx)
+	},
 }
 
 func createBuckets(tx *bolt.Tx, names ...[]byte) error {
@@ -308,36 +324,58 @@ func nested(parent *bolt.Bucket, name string) (*bolt.Bucket, error) {
 	return b, nil
 }
 
+// nestedPath returns the bucket at names below parent, creating each.
+func nestedPath(parent *bolt.Bucket, names ...string) (*bolt.Bucket, error) {
+	b := parent
+	for _, name := range names {
+		var err error
+		if b, err = nested(b, name); err != nil {
+			return nil, err
+		}
+	}
+	return b, nil
+}
+
+// forEachNested calls fn with each bucket nested in parent.
+func forEachNested(parent *bolt.Bucket, fn func(*bolt.Bucket) error) error {
+	var names [][]byte
+	if err := parent.ForEachBucket(func(name []byte) error {
+		names = append(names, bytes.Clone(name))
+		return nil
+	}); err != nil {
+		return err
+	}
+	for _, name := range names {
+		if err := fn(parent.Bucket(name)); err != nil {
+			return fmt.Errorf("%s: %w", name, err)
+		}
+	}
+	return nil
+}
+
 // deleteIndexedBefore deletes the records of records that an index bucket
 // of nested buckets (one per topic or schedule, keyed timeKey+record key)
 // dates before cutoff, except the newest of each nested bucket: the last
 // briefing of a topic and the last slot of a schedule are needed however
 // old they are. It returns how many it deleted.
 func deleteIndexedBefore(records, index *bolt.Bucket, cutoff time.Time) (int, error) {
-	var names [][]byte
-	if err := index.ForEachBucket(func(name []byte) error {
-		names = append(names, bytes.Clone(name))
-		return nil
-	}); err != nil {
-		return 0, err
-	}
 	end := timeKey(cutoff)
 	var deleted int
-	for _, name := range names {
-		nested := index.Bucket(name)
+	err := forEachNested(index, func(nested *bolt.Bucket) error {
 		keys := keysBefore(nested, end, 0)
 		if last, _ := nested.Cursor().Last(); len(keys) > 0 && bytes.Equal(keys[len(keys)-1], last) {
 			keys = keys[:len(keys)-1]
 		}
 		for _, k := range keys {
 			if err := records.Delete(k[timeKeyLen:]); err != nil {
-				return deleted, fmt.Errorf("delete %s: %w", k[timeKeyLen:], err)
+				return fmt.Errorf("delete %s: %w", k[timeKeyLen:], err)
 			}
 			if err := nested.Delete(k); err != nil {
-				return deleted, fmt.Errorf("%s index: %w", name, err)
+				return fmt.Errorf("index: %w", err)
 			}
 			deleted++
 		}
-	}
-	return deleted, nil
+		return nil
+	})
+	return deleted, err
 }

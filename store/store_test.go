@@ -279,7 +279,8 @@ func TestDataSurvivesReopen(t *testing.T) {
 		t.Fatal(err)
 	}
 	mustDo(t, db.PutBriefing(b))
-	mustDo(t, db.RecordTold(&briefing.Briefing{ID: b.ID, Topic: "cloud", Stories: []briefing.Story{{Articles: []briefing.Article{art}}}}))
+	mustDo(t, db.RecordTold(&briefing.Briefing{ID: b.ID, Topic: "cloud", Stories: []briefing.Story{{Articles: []briefing.Article{art}}}},
+		briefing.Post{Destination: "slack:C1", MessageID: "1.2"}))
 	if _, _, err := db.ClaimSlot(slot); err != nil {
 		t.Fatal(err)
 	}
@@ -300,8 +301,11 @@ func TestDataSurvivesReopen(t *testing.T) {
 	if got, err := db.Briefing(b.ID); err != nil || got.Headline != "Clouds" {
 		t.Errorf("briefing: %+v, %v", got, err)
 	}
-	if told, err := db.Told("cloud"); err != nil || !told["a1"] {
+	if told, err := db.Told("cloud", "slack:C1"); err != nil || !told["a1"] {
 		t.Errorf("told: %v, %v", told, err)
+	}
+	if p, found, err := db.LastPost("cloud", "slack:C1"); err != nil || !found || p.MessageID != "1.2" || p.BriefingID != b.ID {
+		t.Errorf("last post: %+v, %v, %v", p, found, err)
 	}
 	if _, found, err := db.Slot(slot.Key); err != nil || !found {
 		t.Errorf("slot: %v, %v", found, err)
@@ -321,5 +325,41 @@ func mustDo(tb testing.TB, err error) {
 	tb.Helper()
 	if err != nil {
 		tb.Fatal(err)
+	}
+}
+
+// A file of schema 3 kept what was told per topic; opening it drops those
+// records (they cannot be given to the right destinations) and indexes its
+// articles by feed.
+func TestMigrateToldPerDestination(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "old.db")
+	current := store.Migrations()
+	store.SetMigrations(t, current[:3])
+	mustDo(t, MustOpenWith(t, path, store.Options{}).Close())
+	old := article("a1", t0, "cloud")
+	old.FeedURL = feedURL
+	tamper(t, path, func(tx *bolt.Tx) error {
+		data, err := json.Marshal(old)
+		if err != nil {
+			return err
+		}
+		if err := tx.Bucket(store.BucketArticles).Put([]byte("a1"), data); err != nil {
+			return err
+		}
+		told, err := tx.Bucket(store.BucketTold).CreateBucketIfNotExists([]byte("cloud"))
+		if err != nil {
+			return err
+		}
+		return told.Put([]byte("a1"), []byte("b1"))
+	})
+	store.SetMigrations(t, current)
+
+	db := MustOpenWith(t, path, store.Options{})
+	got, err := db.FeedArticles([]string{feedURL}, t0.Add(-time.Hour), t0.Add(time.Hour))
+	if err != nil || len(got) != 1 || got[0].ID != "a1" {
+		t.Errorf("feed articles after migration: %v, %v", got, err)
+	}
+	if told, err := db.Told("cloud", "slack:C1"); err != nil || len(told) != 0 {
+		t.Errorf("told after migration: %v, %v", told, err)
 	}
 }

@@ -2,6 +2,7 @@ package slack
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"strings"
@@ -109,4 +110,25 @@ func (b *Bot) help(channel string) string {
 		sb.WriteString("*Scheduled here:*\n" + strings.Join(scheduled, "\n"))
 	}
 	return sb.String()
+}
+
+// quietText is the mrkdwn telling why err left nothing to post: its
+// message, with a link to the briefing it refers to when Slack gives one.
+func (b *Bot) quietText(ctx context.Context, log *slog.Logger, err error) string {
+	text := Escape(briefing.ErrorMessage(err))
+	var quiet *briefing.Quiet
+	if !errors.As(err, &quiet) || quiet.Last == nil {
+		return text
+	}
+	channel, ok := strings.CutPrefix(quiet.Last.Destination, "slack:")
+	if !ok || quiet.Last.MessageID == "" {
+		return text
+	}
+	link, err := b.api.GetPermalinkContext(ctx, &slack.PermalinkParameters{Channel: channel, Ts: quiet.Last.MessageID})
+	if err != nil {
+		// The message may be gone; the sentence still says when it was.
+		log.Warn("link to the last briefing", slog.String("message_ts", quiet.Last.MessageID), slog.Any("error", err))
+		return text
+	}
+	return text + " <" + link + "|Open that briefing>"
 }

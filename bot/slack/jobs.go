@@ -168,13 +168,21 @@ func (b *Bot) runCommand(ctx context.Context, log *slog.Logger, j briefing.Job) 
 			return nil
 		}
 	}
-	br, err := b.opts.Service.Build(ctx, c.Topic, briefing.BuildOptions{})
-	if err == nil {
-		// Looked for above already; a retry inside looks again.
-		_, err = b.postBriefing(ctx, c.Channel, br, "command", mark, false)
-		if transient(err) || ctx.Err() != nil {
-			return err
+	dest := briefing.SlackDestination(c.Channel)
+	br, err := b.opts.Service.Build(ctx, c.Topic, briefing.BuildOptions{For: dest})
+	if err != nil {
+		// Nothing to brief (or a failure to build): the asker is told
+		// why, and the channel gets no post.
+		chat.LogBuildFailure(log, err)
+		if err := b.postEphemeral(ctx, c.Channel, c.User, b.quietText(ctx, log, err)); err != nil {
+			log.Error("tell user why there is no briefing", slog.Any("error", err))
 		}
+		return nil
+	}
+	// Looked for above already; a retry inside looks again.
+	ts, err := b.postBriefing(ctx, c.Channel, br, "command", mark, false)
+	if transient(err) || ctx.Err() != nil {
+		return err
 	}
 	if err != nil {
 		log.Error("briefing for /briefing failed", slog.Any("error", err))
@@ -183,7 +191,7 @@ func (b *Bot) runCommand(ctx context.Context, log *slog.Logger, j briefing.Job) 
 		}
 		return nil
 	}
-	if err := b.opts.Service.MarkPosted(ctx, br); err != nil {
+	if err := b.opts.Service.MarkPosted(ctx, br, briefing.Post{Destination: dest, MessageID: ts}); err != nil {
 		log.Error("mark briefing posted", slog.String("briefing_id", br.ID), slog.Any("error", err))
 	}
 	return nil

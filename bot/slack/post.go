@@ -195,6 +195,27 @@ func (b *Bot) recordThread(channel, ts, briefingID, topic string) {
 	}
 }
 
+// PostNote posts to channel the one line saying that a schedule's slot
+// has nothing new there, with a link to the last briefing there. It
+// carries the slot in its metadata as a briefing does, so that a slot
+// noted before a crash is not noted twice, and returns the message's ts.
+func (b *Bot) PostNote(ctx context.Context, channel string, quiet *briefing.Quiet, slotKey string) (string, error) {
+	text := b.quietText(ctx, b.log, quiet)
+	posting := b.postingLock(channel)
+	posting.Lock()
+	defer posting.Unlock()
+	mark := postMark{eventType: eventBriefingPosted, key: "slot", value: slotKey,
+		extra: map[string]any{"briefing_id": "", "topic": quiet.Topic.ID}}
+	ts, err := b.postOnce(ctx, channel, "", mark, false, slack.MsgOptionText(text, false), slack.MsgOptionDisableLinkUnfurl())
+	b.opts.Metrics.Posted("slack", "note", err)
+	if err != nil {
+		return "", fmt.Errorf("post note on %s: %w", quiet.Topic.ID, err)
+	}
+	b.log.Info("quiet note posted", slog.String("channel", channel), slog.String("ts", ts),
+		slog.String("topic", quiet.Topic.ID), slog.String("slot", slotKey))
+	return ts, nil
+}
+
 // FindPosted looks through channel's history since that time for a
 // briefing this bot posted for slotKey, so a slot claimed before a crash is
 // not posted twice. A briefing found gets its thread recorded and its
@@ -218,12 +239,16 @@ func (b *Bot) recoverBriefing(ctx context.Context, channel string, m slack.Messa
 	id, _ := m.Metadata.EventPayload["briefing_id"].(string)
 	topic, _ := m.Metadata.EventPayload["topic"].(string)
 	log := b.log.With(slog.String("channel", channel), slog.String("ts", m.Timestamp), slog.String("briefing_id", id))
+	if id == "" {
+		// A note that a slot had nothing new: no thread, nothing told.
+		return
+	}
 	br, err := b.opts.Service.Briefing(ctx, id)
 	if err != nil {
 		log.Error("read a recovered briefing; its stories stay untold", slog.Any("error", err))
 	} else {
 		topic = br.Topic
-		if err := b.opts.Service.MarkPosted(ctx, br); err != nil {
+		if err := b.opts.Service.MarkPosted(ctx, br, briefing.Post{Destination: briefing.SlackDestination(channel), MessageID: m.Timestamp}); err != nil {
 			log.Error("mark recovered briefing posted", slog.Any("error", err))
 		}
 	}

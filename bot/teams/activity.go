@@ -244,26 +244,27 @@ func (b *Bot) unknownTopic(arg string) string {
 // reply's thread then takes follow-ups. A failure is told to the user.
 func (b *Bot) briefingReply(ctx context.Context, log *slog.Logger, a activity, topic briefing.Topic) {
 	log = log.With(slog.String("topic", topic.ID))
-	br, err := b.opts.Service.Build(ctx, topic.ID, briefing.BuildOptions{})
+	base, root := splitConversation(a.Conversation.ID)
+	dest := briefing.TeamsDestination(base)
+	br, err := b.opts.Service.Build(ctx, topic.ID, briefing.BuildOptions{For: dest})
 	if err != nil {
-		log.Error("build briefing", slog.Any("error", err))
+		chat.LogBuildFailure(log, err)
 		b.replyText(ctx, log, a, EscapeMarkdown(briefing.ErrorMessage(err)), "command")
 		return
 	}
 	// The reply joins a thread that already exists, so it is recorded
 	// first: a follow-up typed the moment the card shows is then known.
-	base, root := splitConversation(a.Conversation.ID)
 	if root == "" {
 		root = a.ID
 	}
 	b.recordThread(log, briefing.Thread{Key: threadKey(base, root), BriefingID: br.ID, Topic: br.Topic})
-	_, err = b.reply(ctx, a, cardMessage(br))
+	replyID, err := b.reply(ctx, a, cardMessage(br))
 	b.opts.Metrics.Posted("teams", "command", err)
 	if err != nil {
 		log.Error("reply with briefing", slog.String("briefing_id", br.ID), slog.Any("error", err))
 		return
 	}
-	if err := b.opts.Service.MarkPosted(ctx, br); err != nil {
+	if err := b.opts.Service.MarkPosted(ctx, br, briefing.Post{Destination: dest, MessageID: replyID}); err != nil {
 		log.Error("mark briefing posted", slog.String("briefing_id", br.ID), slog.Any("error", err))
 	}
 	log.Info("briefing replied", slog.String("briefing_id", br.ID))
@@ -334,6 +335,48 @@ func (b *Bot) reply(ctx context.Context, a activity, msg map[string]any) (string
 	return res.ID, nil
 }
 
+// PostNote starts a new thread in a Teams channel with one line of
+// markdown (escaped by the caller) and returns its root activity id.
+func (b *Bot) PostNote(ctx context.Context, serviceURL, channelID, markdown string) (string, error) {
+	root, _, err := b.startThread(ctx, serviceURL, channelID, map[string]any{"type": "message", "textFormat": "markdown", "text": markdown})
+	if err != nil {
+		return "", fmt.Errorf("post note: %w", err)
+	}
+	return root, nil
+}
+
+// startThread posts msg as a new thread of the Teams channel and returns
+// the thread's root activity id ("" when Teams does not say) and the
+// conversation id Teams gave.
+func (b *Bot) startThread(ctx context.Context, serviceURL, channelID string, msg map[string]any) (root, conversation string, err error) {
+	if strings.TrimSpace(channelID) == "" || strings.Contains(channelID, threadMarker) {
+		return "", "", briefing.Errorf(briefing.EINVALID, "teams channel id %q is not a channel (19:…@thread.tacv2)", channelID)
+	}
+	if _, err := httpURL(serviceURL); err != nil {
+		return "", "", briefing.Errorf(briefing.EINVALID, "teams service URL: %v", err)
+	}
+	params := map[string]any{
+		"isGroup":     true,
+		"tenantId":    b.opts.TenantID,
+		"channelData": map[string]any{"channel": map[string]any{"id": channelID}, "tenant": map[string]any{"id": b.opts.TenantID}},
+		"activity":    msg,
+	}
+	var res struct {
+		ID         string `json:"id"`
+		ActivityID string `json:"activityId"`
+	}
+	err = b.connector(ctx, serviceURL, "v3/conversations", params, &res)
+	b.opts.Metrics.Posted("teams", "scheduled", err)
+	if err != nil {
+		return "", "", fmt.Errorf("to teams channel %s: %w", channelID, err)
+	}
+	root = res.ActivityID
+	if root == "" {
+		_, root = splitConversation(res.ID)
+	}
+	return root, res.ID, nil
+}
+
 // cardMessage is a message carrying the briefing's card; summary is what
 // notifications show.
 func cardMessage(br *briefing.Briefing) map[string]any {
@@ -351,38 +394,17 @@ func cardMessage(br *briefing.Briefing) map[string]any {
 // returns no error: failing to record the thread is logged, since posting
 // again would repeat the briefing.
 func (b *Bot) PostBriefing(ctx context.Context, serviceURL, channelID string, br *briefing.Briefing) (string, error) {
-	switch {
-	case br == nil:
+	if br == nil {
 		return "", errors.New("post briefing to teams: no briefing")
-	case strings.TrimSpace(channelID) == "" || strings.Contains(channelID, threadMarker):
-		return "", briefing.Errorf(briefing.EINVALID, "teams channel id %q is not a channel (19:…@thread.tacv2)", channelID)
 	}
-	if _, err := httpURL(serviceURL); err != nil {
-		return "", briefing.Errorf(briefing.EINVALID, "teams service URL: %v", err)
-	}
-	params := map[string]any{
-		"isGroup":     true,
-		"tenantId":    b.opts.TenantID,
-		"channelData": map[string]any{"channel": map[string]any{"id": channelID}, "tenant": map[string]any{"id": b.opts.TenantID}},
-		"activity":    cardMessage(br),
-	}
-	var res struct {
-		ID         string `json:"id"`
-		ActivityID string `json:"activityId"`
-	}
-	err := b.connector(ctx, serviceURL, "v3/conversations", params, &res)
-	b.opts.Metrics.Posted("teams", "scheduled", err)
+	root, conversation, err := b.startThread(ctx, serviceURL, channelID, cardMessage(br))
 	if err != nil {
-		return "", fmt.Errorf("post briefing %s to teams channel %s: %w", br.ID, channelID, err)
-	}
-	root := res.ActivityID
-	if root == "" {
-		_, root = splitConversation(res.ID)
+		return "", fmt.Errorf("post briefing %s: %w", br.ID, err)
 	}
 	log := b.log.With(slog.String("channel", channelID), slog.String("briefing_id", br.ID), slog.String("topic", br.Topic))
 	if root == "" {
 		log.Error("teams did not say which thread the briefing started; its replies will not be follow-ups",
-			slog.String("conversation", res.ID))
+			slog.String("conversation", conversation))
 		return "", nil
 	}
 	b.recordThread(log, briefing.Thread{Key: threadKey(channelID, root), BriefingID: br.ID, Topic: br.Topic})

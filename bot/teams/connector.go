@@ -166,6 +166,22 @@ func PostWebhook(ctx context.Context, client *http.Client, webhookURL string, br
 	if br == nil {
 		return errors.New("post briefing to webhook: no briefing")
 	}
+	if err := postWebhookCard(ctx, client, webhookURL, Card(br)); err != nil {
+		return fmt.Errorf("post briefing %s: %w", br.ID, err)
+	}
+	return nil
+}
+
+// PostWebhookNote posts one line of plain text to a Teams Workflows
+// webhook, as a card of one text block.
+func PostWebhookNote(ctx context.Context, client *http.Client, webhookURL, text string) error {
+	if err := postWebhookCard(ctx, client, webhookURL, cardOf([]any{textBlock(EscapeMarkdown(text), nil)})); err != nil {
+		return fmt.Errorf("post note: %w", err)
+	}
+	return nil
+}
+
+func postWebhookCard(ctx context.Context, client *http.Client, webhookURL string, card map[string]any) error {
 	if _, err := httpURL(webhookURL); err != nil {
 		return briefing.Errorf(briefing.EINVALID, "teams webhook: %v", err)
 	}
@@ -174,10 +190,10 @@ func PostWebhook(ctx context.Context, client *http.Client, webhookURL string, br
 	}
 	msg := map[string]any{
 		"type":        "message",
-		"attachments": []any{webhookAttachment(Card(br))},
+		"attachments": []any{webhookAttachment(card)},
 	}
 	if err := sendJSON(ctx, client, http.MethodPost, webhookURL, msg, nil, nil); err != nil {
-		return fmt.Errorf("post briefing %s to teams webhook: %w", br.ID, err)
+		return fmt.Errorf("to teams webhook: %w", err)
 	}
 	return nil
 }

@@ -111,7 +111,7 @@ func wire(cfg *Config, logger *slog.Logger) (*App, error) {
 	}
 	offline := summarize.Offline{}
 	var summarizer briefing.Summarizer = offline
-	answerer := &summarize.Answerer{Articles: st, Logger: logger}
+	answerer := &summarize.Answerer{Logger: logger}
 	if pool.Len() > 0 {
 		summarizer = &summarize.LLM{Completer: pool, Cache: st, Fallback: offline,
 			MaxInputTokens: cfg.LLM.MaxInputTokens, Logger: logger}
@@ -136,6 +136,9 @@ func wire(cfg *Config, logger *slog.Logger) (*App, error) {
 		Metrics:    m,
 		FreshFor:   cfg.Collect.Interval.D(),
 	})
+	// The answerer reads a topic's articles through the engine, which
+	// knows the topic's feeds.
+	answerer.Articles = eng
 	return &App{Config: cfg, Store: st, Engine: eng, Metrics: m, Registry: reg, Logger: logger, cleanup: func() {}}, nil
 }
 

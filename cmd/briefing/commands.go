@@ -18,6 +18,7 @@ func previewFlags(fs *flag.FlagSet) func(context.Context, *Env, []string) error 
 	offline := fs.Bool("offline", false, "use the stored articles; fetch nothing")
 	maxStories := fs.Int("max-stories", -1, "stories to include, 0 for all; -1 for the topic's max_stories")
 	width := fs.Int("width", 80, "wrap text output at this many columns")
+	forDest := fs.String("for", "", "show what this destination would get next, without what it was told (slack:CHANNEL, teams:CONVERSATION, webhook:NAME)")
 	return func(ctx context.Context, env *Env, args []string) error {
 		switch *format {
 		case "text", "markdown", "json", "slack":
@@ -36,7 +37,10 @@ func previewFlags(fs *flag.FlagSet) func(context.Context, *Env, []string) error 
 		if err != nil {
 			return err
 		}
-		opts := briefing.BuildOptions{Offline: true}
+		if *forDest != "" && !validDestination(*forDest) {
+			return usagef("--for %q is not a destination key like slack:C0123456789, teams:19:…@thread.tacv2 or webhook:NAME", *forDest)
+		}
+		opts := briefing.BuildOptions{Offline: true, For: *forDest}
 		if *maxStories >= 0 {
 			opts.MaxStories = maxStories
 		}
@@ -51,6 +55,11 @@ func previewFlags(fs *flag.FlagSet) func(context.Context, *Env, []string) error 
 		}
 		return renderBriefing(env, b, *format, *width)
 	}
+}
+
+func validDestination(key string) bool {
+	kind, id, ok := strings.Cut(key, ":")
+	return ok && id != "" && (kind == "slack" || kind == "teams" || kind == "webhook")
 }
 
 func pickTopic(app *App, args []string) (briefing.Topic, error) {
@@ -210,7 +219,8 @@ func postFlags(fs *flag.FlagSet) func(context.Context, *Env, []string) error {
 		if err != nil {
 			return err
 		}
-		b, err := app.Engine.Build(ctx, topic.ID, briefing.BuildOptions{Offline: *offline})
+		dest := briefing.SlackDestination(*channel)
+		b, err := app.Engine.Build(ctx, topic.ID, briefing.BuildOptions{Offline: *offline, For: dest})
 		if err != nil {
 			return err
 		}
@@ -218,7 +228,7 @@ func postFlags(fs *flag.FlagSet) func(context.Context, *Env, []string) error {
 		if err != nil {
 			return err
 		}
-		if err := app.Engine.MarkPosted(ctx, b); err != nil {
+		if err := app.Engine.MarkPosted(ctx, b, briefing.Post{Destination: dest, MessageID: ts}); err != nil {
 			return err
 		}
 		fmt.Fprintf(env.Stdout, "posted briefing %s to %s (ts %s)\n", b.ID, *channel, ts)

@@ -113,6 +113,7 @@ type ScheduleConfig struct {
 	TeamsChannel    string   `yaml:"teams_channel"`
 	TeamsServiceURL string   `yaml:"teams_service_url"`
 	TeamsWebhook    string   `yaml:"teams_webhook"`
+	WhenQuiet       string   `yaml:"when_quiet"`
 }
 
 type ServerConfig struct {
@@ -375,6 +376,9 @@ func (cfg *Config) applyDefaults() {
 		if s.Grace == 0 {
 			s.Grace = Duration(defaultGrace)
 		}
+		if s.WhenQuiet == "" {
+			s.WhenQuiet = schedule.WhenQuietNote
+		}
 		if s.ID == "" {
 			s.ID = fmt.Sprintf("%s-%d", s.Topic, i)
 		}
@@ -464,6 +468,9 @@ func (cfg *Config) validate(lines map[string]int) []Problem {
 		}
 		if s.Grace < 0 {
 			add(p+".grace", "must not be negative")
+		}
+		if s.WhenQuiet != schedule.WhenQuietNote && s.WhenQuiet != schedule.WhenQuietSkip {
+			add(p+".when_quiet", "%q is not %s or %s", s.WhenQuiet, schedule.WhenQuietNote, schedule.WhenQuietSkip)
 		}
 		if s.SlackChannel == "" && s.TeamsChannel == "" && s.TeamsWebhook == "" {
 			add(p, "names no destination: set slack_channel (or teams_channel / teams_webhook)")

@@ -224,10 +224,10 @@ func newScheduler(app *App, slackBot *slackbot.Bot, teamsBot *teams.Bot) (*sched
 		}
 		p.targets[s.ID] = s
 		schedules = append(schedules, schedule.Schedule{ID: s.ID, Topic: s.Topic, Spec: s.Cron,
-			Location: loc, Grace: s.Grace.D(), Audience: s.Audience})
+			Location: loc, Grace: s.Grace.D(), Audience: s.Audience, WhenQuiet: s.WhenQuiet})
 	}
 	return schedule.New(schedule.Options{Schedules: schedules, Service: app.Engine, Ledger: app.Store,
-		Poster: p, Logger: app.Logger})
+		Poster: p, Metrics: app.Metrics, Logger: app.Logger})
 }
 
 // poster delivers a scheduled briefing to each destination of its
@@ -243,38 +243,52 @@ func (p poster) canPost(s ScheduleConfig) bool {
 	return (s.SlackChannel != "" && p.slack != nil) || (s.TeamsChannel != "" && p.teams != nil) || s.TeamsWebhook != ""
 }
 
-// Post tries every destination. One that worked makes the slot posted: a
-// retry would repeat it there; the ones that failed are logged.
-func (p poster) Post(ctx context.Context, s schedule.Schedule, slot briefing.Slot, b *briefing.Briefing) (string, string, error) {
+// Destinations lists the schedule's destinations this process can post
+// to: its Slack channel, Teams channel and Teams webhook.
+func (p poster) Destinations(s schedule.Schedule) []string {
 	t := p.targets[s.ID]
-	var where, id string
-	var errs []error
-	deliver := func(dest string, post func() (string, error)) {
-		ref, err := post()
-		if err != nil {
-			errs = append(errs, fmt.Errorf("%s: %w", dest, err))
-		} else if where == "" {
-			where, id = dest, ref
-		}
-	}
+	var dests []string
 	if t.SlackChannel != "" && p.slack != nil {
-		deliver(t.SlackChannel, func() (string, error) { return p.slack.PostBriefing(ctx, t.SlackChannel, b, slot.Key) })
+		dests = append(dests, briefing.SlackDestination(t.SlackChannel))
 	}
 	if t.TeamsChannel != "" && p.teams != nil {
-		deliver("teams:"+t.TeamsChannel, func() (string, error) {
-			return p.teams.PostBriefing(ctx, t.TeamsServiceURL, t.TeamsChannel, b)
-		})
+		dests = append(dests, briefing.TeamsDestination(t.TeamsChannel))
 	}
 	if t.TeamsWebhook != "" {
-		deliver("teams-webhook", func() (string, error) { return "", teams.PostWebhook(ctx, nil, t.TeamsWebhook, b) })
+		dests = append(dests, briefing.WebhookDestination(t.TeamsWebhook))
 	}
-	if where == "" {
-		return "", "", errors.Join(errs...)
+	return dests
+}
+
+// Post posts b to one of the schedule's destinations.
+func (p poster) Post(ctx context.Context, s schedule.Schedule, slot briefing.Slot, dest string, b *briefing.Briefing) (string, error) {
+	t := p.targets[s.ID]
+	switch dest {
+	case briefing.SlackDestination(t.SlackChannel):
+		return p.slack.PostBriefing(ctx, t.SlackChannel, b, slot.Key)
+	case briefing.TeamsDestination(t.TeamsChannel):
+		return p.teams.PostBriefing(ctx, t.TeamsServiceURL, t.TeamsChannel, b)
+	case briefing.WebhookDestination(t.TeamsWebhook):
+		return "", teams.PostWebhook(ctx, nil, t.TeamsWebhook, b)
 	}
-	for _, err := range errs {
-		p.log.Error("scheduled briefing missed a destination", slog.String("slot", slot.Key), slog.Any("error", err))
+	return "", fmt.Errorf("schedule %s has no destination %s", s.ID, dest)
+}
+
+// PostNote posts the one line saying that dest has nothing new. Slack
+// gets it with a link to the last briefing there.
+func (p poster) PostNote(ctx context.Context, s schedule.Schedule, slot briefing.Slot, dest string, quiet *briefing.Quiet) error {
+	t := p.targets[s.ID]
+	switch dest {
+	case briefing.SlackDestination(t.SlackChannel):
+		_, err := p.slack.PostNote(ctx, t.SlackChannel, quiet, slot.Key)
+		return err
+	case briefing.TeamsDestination(t.TeamsChannel):
+		_, err := p.teams.PostNote(ctx, t.TeamsServiceURL, t.TeamsChannel, teams.EscapeMarkdown(quiet.Message))
+		return err
+	case briefing.WebhookDestination(t.TeamsWebhook):
+		return teams.PostWebhookNote(ctx, nil, t.TeamsWebhook, quiet.Message)
 	}
-	return where, id, nil
+	return fmt.Errorf("schedule %s has no destination %s", s.ID, dest)
 }
 
 // FindPosted looks for an earlier post of the slot in Slack, whose message
@@ -288,7 +302,7 @@ func (p poster) FindPosted(ctx context.Context, s schedule.Schedule, slot briefi
 	// The post happens at or after the slot time; a minute's margin covers
 	// clock skew between this host and Slack.
 	ts, found, err := p.slack.FindPosted(ctx, ch, slot.Key, slot.Time.Add(-time.Minute))
-	return ch, ts, found, err
+	return briefing.SlackDestination(ch), ts, found, err
 }
 
 // pingProvider sends one tiny request, for `check --online`. It leaves the

@@ -38,6 +38,7 @@ type RecordingService struct {
 	built     map[string]*briefing.Briefing
 	builds    int
 	marked    []string
+	posts     []briefing.Post
 	questions []briefing.Question
 }
 
@@ -108,12 +109,20 @@ func (s *RecordingService) Build(ctx context.Context, topicID string, _ briefing
 	return br, nil
 }
 
-// MarkPosted records b's id.
-func (s *RecordingService) MarkPosted(_ context.Context, b *briefing.Briefing) error {
+// MarkPosted records b's id and where it was posted.
+func (s *RecordingService) MarkPosted(_ context.Context, b *briefing.Briefing, p briefing.Post) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.marked = append(s.marked, b.ID)
+	s.posts = append(s.posts, p)
 	return nil
+}
+
+// Posts returns the posts MarkPosted was given, in order.
+func (s *RecordingService) Posts() []briefing.Post {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.posts)
 }
 
 // Briefing returns a briefing Build made.

@@ -675,6 +675,8 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 		resp = s.conversationsHistory(v)
 	case "conversations.replies":
 		resp = s.conversationsReplies(v)
+	case "chat.getPermalink":
+		resp = s.permalink(v)
 	default:
 		resp = slackError("unknown_method")
 	}
@@ -823,6 +825,19 @@ func (s *Server) update(v url.Values) (any, *Message) {
 		ThreadTS: st.msg.ThreadTimestamp, Text: text, Blocks: blocks, At: time.Now()})
 	s.broadcastLocked()
 	return map[string]any{"ok": true, "channel": channel, "ts": ts, "text": text}, &applied
+}
+
+// permalink answers chat.getPermalink for a message the server holds, in
+// Slack's form: the ts without its dot after "p".
+func (s *Server) permalink(v url.Values) any {
+	channel, ts := v.Get("channel"), v.Get("message_ts")
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.byTS[channel+"/"+ts] == nil {
+		return slackError("message_not_found")
+	}
+	return map[string]any{"ok": true, "channel": channel,
+		"permalink": "https://fake.slack.com/archives/" + channel + "/p" + strings.ReplaceAll(ts, ".", "")}
 }
 
 // tsMicros orders message timestamps ("1700000000.000100").

@@ -174,6 +174,7 @@ func testArticleRoundTrip(t *testing.T, open Opener) {
 	if _, err := st.PutArticles([]briefing.Article{want}); err != nil {
 		t.Fatal(err)
 	}
+	want.Feeds = []string{want.FeedURL} // the store lists the feeds that carried it
 	got, err := st.Article("a")
 	mustDo(t, err)
 	wantEqual(t, got, want)
@@ -222,6 +223,45 @@ func testTopicArticles(t *testing.T, open Opener) {
 				t.Errorf("got %q, want %q", ids(got), tc.want)
 			}
 		})
+	}
+}
+
+// testFeedArticles reads articles by the feeds that carried them, an
+// article syndicated by two feeds once, under both.
+func testFeedArticles(t *testing.T, open Opener) {
+	st := openAt(t, open)
+	const one, two, three = "https://one.example/feed", "https://two.example/feed", "https://three.example/feed"
+	a, b, c := Article("a", T0.Add(-3*time.Hour), "cloud"), Article("b", T0.Add(-2*time.Hour), "cloud"), Article("c", T0.Add(-time.Hour), "ai")
+	a.FeedURL, b.FeedURL, c.FeedURL = one, two, two
+	dup := a
+	dup.ID, dup.URL, dup.FeedURL = "a-syndicated", "https://three.example/a", three
+	if _, err := st.PutArticles([]briefing.Article{a, b, c, dup}); err != nil {
+		t.Fatal(err)
+	}
+	tests := map[string]struct {
+		feeds []string
+		want  []string
+	}{
+		"one feed":           {[]string{one}, []string{"a"}},
+		"two feeds merged":   {[]string{one, two}, []string{"c", "b", "a"}},
+		"syndicated once":    {[]string{three, one}, []string{"a"}},
+		"second feed of dup": {[]string{three}, []string{"a"}},
+		"unknown feed":       {[]string{"https://unknown.example/feed"}, nil},
+		"no feeds":           {nil, nil},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			got, err := st.FeedArticles(tc.feeds, T0.Add(-24*time.Hour), T0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !slices.Equal(ids(got), tc.want) {
+				t.Errorf("got %q, want %q", ids(got), tc.want)
+			}
+		})
+	}
+	if got, err := st.FeedArticles([]string{one, two}, T0.Add(-150*time.Minute), T0.Add(-time.Hour)); err != nil || !slices.Equal(ids(got), []string{"b"}) {
+		t.Errorf("window [T0-2h30, T0-1h): %q, %v", ids(got), err)
 	}
 }
 

@@ -51,6 +51,16 @@ func testClaimSlot(t *testing.T, open Opener) {
 	wantCode(t, st.MarkSlotPosted("evening@x", "C1", "1.2", "b1"), briefing.ENOTFOUND)
 	_, _, err = st.ClaimSlot(briefing.Slot{Key: "no-schedule@x"})
 	wantCode(t, err, briefing.EINVALID)
+
+	quiet := SlotAt("morning", T0.Add(24*time.Hour))
+	if _, _, err := st.ClaimSlot(quiet); err != nil {
+		t.Fatal(err)
+	}
+	mustDo(t, st.MarkSlotQuiet(quiet.Key))
+	if got, claimed, err := st.ClaimSlot(quiet); err != nil || claimed || got.State != briefing.SlotQuiet {
+		t.Errorf("claim of a quiet slot: %+v, %v, %v", got, claimed, err)
+	}
+	wantCode(t, st.MarkSlotQuiet("evening@x"), briefing.ENOTFOUND)
 }
 
 // testClaimSlotRace claims the same slots from several goroutines at once,

@@ -19,7 +19,8 @@ func testPrune(t *testing.T, open Opener) {
 		t.Fatal(err)
 	}
 	posted := &briefing.Briefing{ID: "b1", Topic: "cloud", Stories: []briefing.Story{{Articles: []briefing.Article{keep[0], drop[0]}}}}
-	mustDo(t, st.RecordTold(posted))
+	mustDo(t, st.RecordTold(posted, briefing.Post{Destination: "slack:C1"}))
+	mustDo(t, st.RecordTold(posted, briefing.Post{Destination: "teams:19:x"}))
 
 	n, err := st.Prune(T0)
 	if err != nil {
@@ -43,12 +44,14 @@ func testPrune(t *testing.T, open Opener) {
 	if got, _ := st.TopicArticles("security", time.Time{}, T0); !slices.Equal(ids(got), []string{"edge"}) {
 		t.Errorf("security has %q, want [edge]", ids(got))
 	}
-	told, err := st.Told("cloud")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if want := map[string]bool{"new": true}; !reflect.DeepEqual(told, want) {
-		t.Errorf("told %v, want %v", told, want)
+	for _, dest := range []string{"slack:C1", "teams:19:x"} {
+		told, err := st.Told("cloud", dest)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := map[string]bool{"new": true}; !reflect.DeepEqual(told, want) {
+			t.Errorf("told to %s: %v, want %v", dest, told, want)
+		}
 	}
 	if n, err := st.Prune(T0); err != nil || n != 0 {
 		t.Errorf("second prune: %d, %v", n, err)

@@ -84,7 +84,7 @@ func testLatestBriefing(t *testing.T, open Opener) {
 
 func testTold(t *testing.T, open Opener) {
 	st := openAt(t, open)
-	told, err := st.Told("cloud")
+	told, err := st.Told("cloud", "slack:C1")
 	if err != nil || len(told) != 0 {
 		t.Fatalf("nothing told yet: %v, %v", told, err)
 	}
@@ -92,22 +92,37 @@ func testTold(t *testing.T, open Opener) {
 		{Articles: []briefing.Article{Article("a", T0, "cloud"), Article("b", T0, "cloud")}},
 		{Articles: []briefing.Article{Article("c", T0, "cloud", "security")}},
 	}}
-	mustDo(t, st.RecordTold(posted))
-	mustDo(t, st.RecordTold(posted)) // a retried post records again
+	post := briefing.Post{Destination: "slack:C1", MessageID: "1700000000.000100"}
+	mustDo(t, st.RecordTold(posted, post))
+	mustDo(t, st.RecordTold(posted, post)) // a retried post records again
 	preview := &briefing.Briefing{ID: "b2", Topic: "cloud", Stories: []briefing.Story{{Articles: []briefing.Article{Article("d", T0, "cloud")}}}}
 	mustDo(t, st.PutBriefing(preview))
 
-	told, err = st.Told("cloud")
+	told, err = st.Told("cloud", "slack:C1")
 	if err != nil {
 		t.Fatal(err)
 	}
 	if want := map[string]bool{"a": true, "b": true, "c": true}; !reflect.DeepEqual(told, want) {
 		t.Errorf("told %v, want %v", told, want)
 	}
-	if told, _ := st.Told("security"); len(told) != 0 {
+	if told, _ := st.Told("cloud", "slack:C2"); len(told) != 0 {
+		t.Errorf("a post in slack:C1 counts as told in slack:C2: %v", told)
+	}
+	if told, _ := st.Told("security", "slack:C1"); len(told) != 0 {
 		t.Errorf("another topic's briefing counts as told in security: %v", told)
 	}
-	wantCode(t, st.RecordTold(&briefing.Briefing{ID: "b3"}), briefing.EINVALID)
+	last, found, err := st.LastPost("cloud", "slack:C1")
+	want := briefing.Post{Destination: "slack:C1", Topic: "cloud", BriefingID: "b1", At: T0, MessageID: "1700000000.000100"}
+	if err != nil || !found || !last.At.Equal(want.At) {
+		t.Fatalf("last post %+v, %v, %v; want %+v", last, found, err, want)
+	}
+	last.At = want.At
+	wantEqual(t, last, want)
+	if _, found, _ := st.LastPost("cloud", "slack:C2"); found {
+		t.Error("slack:C2 has a last post it never got")
+	}
+	wantCode(t, st.RecordTold(&briefing.Briefing{ID: "b3"}, post), briefing.EINVALID)
+	wantCode(t, st.RecordTold(posted, briefing.Post{}), briefing.EINVALID)
 }
 
 func testCache(t *testing.T, open Opener) {

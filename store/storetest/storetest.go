@@ -37,6 +37,7 @@ func Run(t *testing.T, open Opener) {
 		"PutArticlesDefaultsPublished": testPutArticlesDefaultsPublished,
 		"ArticleRoundTrip":             testArticleRoundTrip,
 		"TopicArticles":                testTopicArticles,
+		"FeedArticles":                 testFeedArticles,
 		"ConcurrentWriters":            testConcurrentWriters,
 		"BriefingRoundTrip":            testBriefingRoundTrip,
 		"BriefingIDsSortByTime":        testBriefingIDsSortByTime,

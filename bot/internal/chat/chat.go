@@ -4,6 +4,8 @@
 package chat
 
 import (
+	"errors"
+	"log/slog"
 	"net/url"
 	"strings"
 
@@ -88,4 +90,16 @@ func SourceLabel(br *briefing.Briefing, rawURL string) string {
 func isHTTPURL(raw string) bool {
 	u, err := url.Parse(raw)
 	return err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != ""
+}
+
+// LogBuildFailure logs why a briefing asked for in chat was not built: a
+// topic with nothing to brief is an answer, not a fault (INFO); anything
+// else is an error.
+func LogBuildFailure(log *slog.Logger, err error) {
+	var quiet *briefing.Quiet
+	if errors.As(err, &quiet) {
+		log.Info("nothing to brief", slog.String("reason", quiet.Reason), slog.String("message", quiet.Message))
+		return
+	}
+	log.Error("build briefing", slog.Any("error", err))
 }
