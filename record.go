@@ -73,9 +73,82 @@ func MergeTopics(have, topics []string) (merged, added []string) {
 	return have, added
 }
 
-// NewBriefingID returns an id that sorts by time to the millisecond, with a
+// Dated returns a dated as a store keeps it: by its Published time, else
+// its Fetched time, else now.
+func (a Article) Dated(now time.Time) Article {
+	if a.Published.IsZero() {
+		a.Published = a.Fetched
+	}
+	if a.Published.IsZero() {
+		a.Published = now
+	}
+	return a
+}
+
+// PutEach dates each article (see Dated) and has put store it, within the
+// caller's transaction; it returns how many put found new, or put's first
+// error.
+func PutEach(arts []Article, now time.Time, put func(Article) (bool, error)) (int, error) {
+	added := 0
+	for _, a := range arts {
+		isNew, err := put(a.Dated(now))
+		if err != nil {
+			return 0, fmt.Errorf("store article %s: %w", a.ID, err)
+		}
+		if isNew {
+			added++
+		}
+	}
+	return added, nil
+}
+
+// PostToRecord returns the post of b a store records as told: b must have
+// a topic and p a destination; p's topic, briefing id and time default to
+// b's topic, b's id and now.
+func PostToRecord(b *Briefing, p Post, now time.Time) (Post, error) {
+	if b == nil || b.Topic == "" {
+		return Post{}, Errorf(EINVALID, "a briefing needs a topic to be remembered")
+	}
+	if p.Destination == "" {
+		return Post{}, Errorf(EINVALID, "briefing %s: a post needs a destination to be remembered", b.ID)
+	}
+	if p.Topic == "" {
+		p.Topic = b.Topic
+	}
+	if p.BriefingID == "" {
+		p.BriefingID = b.ID
+	}
+	if p.At.IsZero() {
+		p.At = now
+	}
+	return p, nil
+}
+
+// BriefingToStore returns the copy of b a store keeps. b must have a
+// topic; one without an ID gets one that sorts by time (its GeneratedAt,
+// else now), which the store sets on b once stored.
+func BriefingToStore(b *Briefing, now time.Time) (Briefing, error) {
+	if b == nil || b.Topic == "" {
+		return Briefing{}, Errorf(EINVALID, "a briefing needs a topic to be stored")
+	}
+	stored := *b
+	if stored.ID == "" {
+		at := stored.GeneratedAt
+		if at.IsZero() {
+			at = now
+		}
+		id, err := newBriefingID(at)
+		if err != nil {
+			return Briefing{}, err
+		}
+		stored.ID = id
+	}
+	return stored, nil
+}
+
+// newBriefingID returns an id that sorts by time to the millisecond, with a
 // random suffix for briefings of the same moment.
-func NewBriefingID(at time.Time) (string, error) {
+func newBriefingID(at time.Time) (string, error) {
 	var suffix [4]byte
 	if _, err := rand.Read(suffix[:]); err != nil {
 		return "", fmt.Errorf("briefing id: %w", err)

@@ -44,24 +44,9 @@ func (db *DB) PutArticles(arts []briefing.Article) (int, error) {
 		return 0, err
 	}
 	var added int
-	err := db.bolt.Update(func(tx *bolt.Tx) error {
-		s := articleBuckets(tx)
-		for _, a := range arts {
-			if a.Published.IsZero() {
-				a.Published = a.Fetched
-			}
-			if a.Published.IsZero() {
-				a.Published = db.now()
-			}
-			isNew, err := s.put(a)
-			if err != nil {
-				return fmt.Errorf("store article %s: %w", a.ID, err)
-			}
-			if isNew {
-				added++
-			}
-		}
-		return nil
+	err := db.bolt.Update(func(tx *bolt.Tx) (err error) {
+		added, err = briefing.PutEach(arts, db.now(), articleBuckets(tx).put)
+		return err
 	})
 	if err != nil {
 		return 0, err

@@ -13,22 +13,11 @@ import (
 // PutBriefing stores b, replacing a stored briefing with its ID. A briefing
 // without an ID gets one, set on b once stored, that sorts by time.
 func (db *DB) PutBriefing(b *briefing.Briefing) error {
-	if b == nil || b.Topic == "" {
-		return briefing.Errorf(briefing.EINVALID, "a briefing needs a topic to be stored")
+	stored, err := briefing.BriefingToStore(b, db.now())
+	if err != nil {
+		return err
 	}
-	stored := *b
-	if stored.ID == "" {
-		at := stored.GeneratedAt
-		if at.IsZero() {
-			at = db.now()
-		}
-		id, err := briefing.NewBriefingID(at)
-		if err != nil {
-			return err
-		}
-		stored.ID = id
-	}
-	err := db.bolt.Update(func(tx *bolt.Tx) error {
+	err = db.bolt.Update(func(tx *bolt.Tx) error {
 		briefings, byTopic := tx.Bucket(bucketBriefings), tx.Bucket(bucketTopicBriefings)
 		var old briefing.Briefing
 		found, err := getJSON(briefings, []byte(stored.ID), &old)
@@ -105,22 +94,11 @@ func deleteBriefingsBefore(tx *bolt.Tx, cutoff time.Time) (int, error) {
 // when b is posted, never for a preview. p.Topic, p.BriefingID and p.At
 // default to b's topic, id and the store's clock.
 func (db *DB) RecordTold(b *briefing.Briefing, p briefing.Post) error {
-	if b == nil || b.Topic == "" {
-		return briefing.Errorf(briefing.EINVALID, "a briefing needs a topic to be remembered")
+	p, err := briefing.PostToRecord(b, p, db.now())
+	if err != nil {
+		return err
 	}
-	if p.Destination == "" {
-		return briefing.Errorf(briefing.EINVALID, "briefing %s: a post needs a destination to be remembered", b.ID)
-	}
-	if p.Topic == "" {
-		p.Topic = b.Topic
-	}
-	if p.BriefingID == "" {
-		p.BriefingID = b.ID
-	}
-	if p.At.IsZero() {
-		p.At = db.now()
-	}
-	err := db.bolt.Update(func(tx *bolt.Tx) error {
+	err = db.bolt.Update(func(tx *bolt.Tx) error {
 		told, err := nestedPath(tx.Bucket(bucketToldTo), b.Topic, p.Destination)
 		if err != nil {
 			return err

@@ -20,6 +20,7 @@ import (
 	"github.com/briefing-bot/briefing/llm"
 	"github.com/briefing-bot/briefing/metrics"
 	"github.com/briefing-bot/briefing/store"
+	"github.com/briefing-bot/briefing/store/postgres"
 	"github.com/briefing-bot/briefing/summarize"
 )
 
@@ -96,7 +97,7 @@ func openApp(env *Env, allowDemo bool) (*App, error) {
 }
 
 func wire(cfg *Config, logger *slog.Logger) (*App, error) {
-	st, err := store.Open(cfg.Store.Path, store.Options{Retention: cfg.Store.Retention.D(), Logger: logger})
+	st, err := openStore(cfg.Store, logger)
 	if err != nil {
 		return nil, err
 	}
@@ -140,6 +141,20 @@ func wire(cfg *Config, logger *slog.Logger) (*App, error) {
 	// knows the topic's feeds.
 	answerer.Articles = eng
 	return &App{Config: cfg, Store: st, Engine: eng, Metrics: m, Registry: reg, Logger: logger, cleanup: func() {}}, nil
+}
+
+// storeOpenTimeout bounds connecting to PostgreSQL and migrating it, so
+// that a wrong store.dsn is an error, not a hang.
+const storeOpenTimeout = 30 * time.Second
+
+// openStore opens the store that store.driver names.
+func openStore(cfg StoreConfig, logger *slog.Logger) (briefing.Store, error) {
+	if cfg.Driver == driverPostgres {
+		ctx, cancel := context.WithTimeout(context.Background(), storeOpenTimeout)
+		defer cancel()
+		return postgres.Open(ctx, cfg.DSN, postgres.Options{Retention: cfg.Retention.D(), Logger: logger})
+	}
+	return store.Open(cfg.Path, store.Options{Retention: cfg.Retention.D(), Logger: logger})
 }
 
 func userAgent(configured string) string {

@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgconn"
 	"go.yaml.in/yaml/v3"
 
 	"github.com/briefing-bot/briefing"
@@ -34,9 +35,19 @@ type Config struct {
 }
 
 type StoreConfig struct {
+	// Driver is "bbolt" (one file, one process) or "postgres" (any
+	// number of replicas on one database).
+	Driver    string   `yaml:"driver"`
 	Path      string   `yaml:"path"`
+	DSN       string   `yaml:"dsn"`
 	Retention Duration `yaml:"retention"`
 }
+
+// The store drivers of store.driver.
+const (
+	driverBbolt    = "bbolt"
+	driverPostgres = "postgres"
+)
 
 type CollectConfig struct {
 	Interval       Duration `yaml:"interval"`
@@ -333,6 +344,9 @@ const (
 )
 
 func (cfg *Config) applyDefaults() {
+	if cfg.Store.Driver == "" {
+		cfg.Store.Driver = driverBbolt
+	}
 	if cfg.Store.Path == "" {
 		cfg.Store.Path = defaultStorePath
 	}
@@ -406,6 +420,20 @@ func (cfg *Config) validate(lines map[string]int) []Problem {
 	}
 	if cfg.Store.Retention < 0 {
 		add("store.retention", "must be positive")
+	}
+	switch cfg.Store.Driver {
+	case driverBbolt:
+		if cfg.Store.DSN != "" {
+			add("store.dsn", "is set, but store.driver is bbolt; set store.driver: postgres to use the database")
+		}
+	case driverPostgres:
+		if cfg.Store.DSN == "" {
+			add("store.dsn", "is required with store.driver postgres (e.g. postgres://briefing@db:5432/briefing, or ${DATABASE_URL})")
+		} else if _, err := pgconn.ParseConfig(cfg.Store.DSN); err != nil {
+			add("store.dsn", "is not a PostgreSQL connection string: %v", err)
+		}
+	default:
+		add("store.driver", "%q is not one of bbolt, postgres", cfg.Store.Driver)
 	}
 	if cfg.Collect.Concurrency < 0 {
 		add("collect.concurrency", "must not be negative")
