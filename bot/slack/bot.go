@@ -13,6 +13,7 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/slack-go/slack"
@@ -85,6 +86,9 @@ type Bot struct {
 	mu        sync.Mutex
 	botUserID string // from auth.test; "" until Check succeeds
 	botID     string
+	// streamUnknown is set once Slack answered chat.startStream with
+	// unknown_method: answers then edit a placeholder without asking.
+	streamUnknown atomic.Bool
 	// posting holds a lock per channel from before a briefing is posted
 	// until its thread is recorded, so that a reply arriving in that
 	// moment is not taken for a reply in a thread the bot did not start.

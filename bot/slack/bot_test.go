@@ -46,6 +46,9 @@ func newHarness(tb testing.TB, configure ...func(*slackbot.Options)) *harness {
 	tb.Helper()
 	h := &harness{fake: fakeslack.New(tb), svc: briefingtest.NewRecordingService(), dbPath: filepath.Join(tb.TempDir(), "briefing.db")}
 	h.db = openStore(tb, h.dbPath)
+	// These tests follow answers through the placeholder that Slack
+	// workspaces without native streaming get; stream_test.go streams.
+	h.fake.Refuse("chat.startStream", "unknown_method")
 	h.start(tb, configure...)
 	return h
 }

@@ -2,7 +2,6 @@ package slack
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"log/slog"
 	"strings"
@@ -34,6 +33,8 @@ type message struct {
 	Text     string `json:"text"`
 	TS       string `json:"ts"`
 	ThreadTS string `json:"thread_ts,omitempty"`
+	// Team is the asker's workspace, which a native stream names.
+	Team string `json:"team,omitempty"`
 	// Addressed is set for mentions and direct messages: answered even
 	// outside the bot's threads.
 	Addressed bool `json:"addressed,omitempty"`
@@ -61,6 +62,9 @@ func (s *session) event(ctx context.Context, received time.Time, req *socketmode
 	m, candidate := message{}, false
 	if api.Type == slackevents.CallbackEvent && ok {
 		m, candidate = b.candidate(callback.EventID, api.InnerEvent.Data)
+	}
+	if candidate {
+		m.Team = callback.TeamID
 	}
 	if !candidate || !b.mayAnswer(m) {
 		s.ack(ctx, received, req.EnvelopeID, nil)
@@ -172,7 +176,7 @@ func (b *Bot) followUp(ctx context.Context, log *slog.Logger, j briefing.Job, m 
 	} else {
 		q.Topic = b.mentionedTopic(q.Text)
 	}
-	return b.answer(ctx, log, j, m.Channel, m.replyTo(), key, q, progress)
+	return b.answer(ctx, log, j, m, key, q, progress)
 }
 
 // questionText is the question without the bot's mention, unescaped.
@@ -223,37 +227,26 @@ func isWordRune(r rune) bool {
 	return r == '-' || r == '_' || r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r > utf8.RuneSelf
 }
 
-// answer posts a placeholder in the thread at once, streams the answer
-// into it, and finishes it with the answer and its sources; a long answer
-// continues in further replies. A resumed job finishes the placeholder its
-// earlier attempt posted rather than post another.
-func (b *Bot) answer(ctx context.Context, log *slog.Logger, j briefing.Job, channel, threadTS, key string, q briefing.Question, progress answerProgress) error {
+// answer shows the answer in the thread as it is written (see
+// openAnswer) and finishes it with its sources; a resumed job finishes the
+// message its earlier attempt started rather than start another.
+func (b *Bot) answer(ctx context.Context, log *slog.Logger, j briefing.Job, m message, key string, q briefing.Question, progress answerProgress) error {
 	start := time.Now()
-	placeholder := progress.Placeholder
-	if placeholder == "" {
-		var err error
-		placeholder, err = b.reply(ctx, j, channel, threadTS, "placeholder", placeholderText)
-		if err != nil {
-			b.opts.Metrics.Posted("slack", "answer", err)
-			return fmt.Errorf("post answer placeholder: %w", err)
-		}
-		progress.Placeholder = placeholder
-		if data, err := json.Marshal(progress); err == nil {
-			if err := b.opts.Jobs.Checkpoint(ctx, j.ID, data); err != nil {
-				log.Error("record answer placeholder", slog.Any("error", err))
-			}
-		}
+	threadTS := m.replyTo()
+	view, err := b.openAnswer(ctx, log, j, m, progress)
+	if err != nil {
+		b.opts.Metrics.Posted("slack", "answer", err)
+		return fmt.Errorf("start answer: %w", err)
 	}
-	stream := b.streamInto(ctx, log, channel, placeholder)
-	ans, err := b.opts.Service.Answer(ctx, q, stream.set)
-	stream.stop()
+	ans, err := b.opts.Service.Answer(ctx, q, view.set)
+	view.halt()
 	if err != nil {
 		if ctx.Err() != nil {
 			return err
 		}
 		b.opts.Metrics.Posted("slack", "answer", err)
 		log.Error("answer follow-up", slog.String("briefing_id", q.BriefingID), slog.String("topic", q.Topic), slog.Any("error", err))
-		return b.updateMessage(ctx, channel, placeholder, Escape(briefing.ErrorMessage(err)))
+		return view.fail(ctx, briefing.ErrorMessage(err))
 	}
 	// Recorded before it is shown, so that a reply to the answer has it as
 	// context however fast it comes; a resumed job recorded it already
@@ -263,14 +256,7 @@ func (b *Bot) answer(ctx context.Context, log *slog.Logger, j briefing.Job, chan
 			log.Error("record follow-up turn", slog.String("thread", key), slog.Any("error", err))
 		}
 	}
-	parts := answerParts(ans)
-	err = b.updateMessage(ctx, channel, placeholder, parts[0])
-	for i, part := range parts[1:] {
-		if err != nil {
-			break
-		}
-		_, err = b.reply(ctx, j, channel, threadTS, fmt.Sprintf("part-%d", i+2), part)
-	}
+	err = view.finish(ctx, ans)
 	b.opts.Metrics.Posted("slack", "answer", err)
 	if err != nil {
 		return fmt.Errorf("post answer: %w", err)

@@ -45,9 +45,10 @@ type commandRequest struct {
 }
 
 // answerProgress is a question job's progress: its placeholder's ts once
-// posted.
+// posted, or its native stream's once started.
 type answerProgress struct {
 	Placeholder string `json:"placeholder,omitempty"`
+	Stream      string `json:"stream,omitempty"`
 }
 
 // enqueue records the request as a job, before its envelope is acked, and

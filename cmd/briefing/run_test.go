@@ -193,7 +193,7 @@ func demoCloudFeeds(tb testing.TB, dir string) []string {
 func askInThread(tb testing.TB, s *fakeslack.Server, channel, threadTS, eventID, question string) {
 	tb.Helper()
 	isAnswer := func(m fakeslack.Message) bool {
-		return m.Method == "chat.update" && m.ThreadTS == threadTS && strings.Contains(m.Text, "Sources:")
+		return m.Method == "chat.stopStream" && m.ThreadTS == threadTS && strings.Contains(string(m.Blocks), "Sources:")
 	}
 	earlier := 0
 	for _, m := range s.Messages() {

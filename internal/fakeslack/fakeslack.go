@@ -47,16 +47,17 @@ const (
 	maxMessageTextRune = 40000
 )
 
-// Message is one chat.postMessage, chat.postEphemeral or chat.update call
-// the server accepted.
+// Message is one chat.postMessage, chat.postEphemeral, chat.update or
+// streaming call (chat.startStream, chat.appendStream, chat.stopStream) the
+// server accepted. A streaming call's Text is its markdown_text.
 type Message struct {
-	Method  string // "chat.postMessage", "chat.postEphemeral" or "chat.update"
+	Method  string // "chat.postMessage", "chat.startStream", …
 	Channel string
 	// TS is the message's ts; for chat.update, the updated message's.
 	TS string
 	// ThreadTS is the thread the message is in, "" at top level.
 	ThreadTS string
-	// User is the recipient of an ephemeral message.
+	// User is the recipient of an ephemeral message or a stream.
 	User     string
 	Text     string
 	Blocks   json.RawMessage
@@ -137,6 +138,10 @@ type Server struct {
 	// client gets an answer: the moment a test may kill the client.
 	onMessage func(Message)
 	onAck     func(envelopeID string)
+	// refused maps a method to the error code every call of it gets.
+	refused map[string]string
+	// streaming holds the channel+"/"+ts of messages started and not stopped.
+	streaming map[string]bool
 }
 
 type stored struct {
@@ -184,6 +189,7 @@ func New(tb testing.TB, opts ...Option) *Server {
 		byTS:     map[string]*stored{},
 		failures: map[string][]failure{},
 	}
+	s.refused, s.streaming = map[string]string{}, map[string]bool{}
 	for _, opt := range opts {
 		opt(s)
 	}
@@ -656,6 +662,10 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
+	if code := s.refusal(method); code != "" {
+		writeJSON(w, status, slackError(code))
+		return
+	}
 	var resp any
 	var applied *Message
 	switch method {
@@ -677,6 +687,10 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 		resp = s.conversationsReplies(v)
 	case "chat.getPermalink":
 		resp = s.permalink(v)
+	case "chat.startStream":
+		resp, applied = s.startStream(v)
+	case "chat.appendStream", "chat.stopStream":
+		resp, applied = s.appendStream(method, v)
 	default:
 		resp = slackError("unknown_method")
 	}
