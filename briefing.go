@@ -432,6 +432,8 @@ type Store interface {
 	ThreadStore
 	EventLog
 	JobQueue
+	// Ping reports whether the store can be used, for readiness checks.
+	Ping(ctx context.Context) error
 	Close() error
 }
 

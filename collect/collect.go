@@ -18,6 +18,7 @@ import (
 	"github.com/briefing-bot/briefing"
 	"github.com/briefing-bot/briefing/metrics"
 	"golang.org/x/sync/errgroup"
+	"golang.org/x/sync/singleflight"
 )
 
 // Options tune a Collector. Zero values get the defaults named.
@@ -94,6 +95,7 @@ type Collector struct {
 	// pageClient fetches full-text pages; see Options.AllowPrivatePages.
 	pageClient *http.Client
 	log        *slog.Logger
+	flights    singleflight.Group // by feed URL
 }
 
 // New returns a Collector with opts, defaults filled in.
@@ -186,10 +188,15 @@ func (c *Collector) Collect(ctx context.Context, st briefing.FeedStore, topics [
 			if gctx.Err() != nil {
 				return nil
 			}
-			res, err := c.collectFeed(gctx, st, job, pages)
+			// A feed being fetched for another call (a build while the
+			// collect loop runs) is waited for, not fetched again.
+			shared, err, _ := c.flights.Do(job.url, func() (any, error) {
+				return c.collectFeed(gctx, st, job, pages)
+			})
 			if err != nil {
 				return err
 			}
+			res := shared.(Result)
 			mu.Lock()
 			defer mu.Unlock()
 			done[job.url] = res

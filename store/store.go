@@ -8,6 +8,7 @@ package store
 
 import (
 	"bytes"
+	"context"
 	"encoding/binary"
 	"encoding/json"
 	"errors"
@@ -208,6 +209,14 @@ func (db *DB) migrate() (int, error) {
 func (db *DB) Close() error {
 	if err := db.bolt.Close(); err != nil {
 		return fmt.Errorf("close store %s: %w", db.path, err)
+	}
+	return nil
+}
+
+// Ping reports whether the file is open and readable.
+func (db *DB) Ping(context.Context) error {
+	if err := db.bolt.View(func(*bolt.Tx) error { return nil }); err != nil {
+		return fmt.Errorf("store %s: %w", db.path, err)
 	}
 	return nil
 }

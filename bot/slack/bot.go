@@ -83,6 +83,10 @@ type Bot struct {
 	answers *chat.Queue
 	replies *chat.Queue // busy replies to refused questions
 
+	// connected is whether the socket-mode connection is up, for
+	// readiness checks.
+	connected atomic.Bool
+
 	mu        sync.Mutex
 	botUserID string // from auth.test; "" until Check succeeds
 	botID     string
@@ -93,6 +97,15 @@ type Bot struct {
 	// until its thread is recorded, so that a reply arriving in that
 	// moment is not taken for a reply in a thread the bot did not start.
 	posting map[string]*sync.RWMutex
+}
+
+// Ready reports whether the socket-mode connection is up: a nil error, or
+// one saying that it is not.
+func (b *Bot) Ready() error {
+	if !b.connected.Load() {
+		return errors.New("slack socket mode is not connected")
+	}
+	return nil
 }
 
 // postingLock returns the channel's lock between posting and recording.

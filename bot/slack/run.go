@@ -76,6 +76,7 @@ func (b *Bot) Run(ctx context.Context) error {
 		}
 	}
 	closeConn()
+	b.connected.Store(false)
 	stopResuming()
 	if connDone != nil {
 		<-connDone
@@ -164,10 +165,15 @@ func (s *session) dispatch(ctx context.Context, received time.Time, evt socketmo
 	log := s.bot.log
 	switch evt.Type {
 	case socketmode.EventTypeConnecting:
+		s.bot.connected.Store(false)
 		log.Debug("connecting to slack socket mode")
 	case socketmode.EventTypeConnected:
+		s.bot.connected.Store(true)
 		log.Info("connected to slack socket mode")
+	case socketmode.EventTypeDisconnect:
+		s.bot.connected.Store(false)
 	case socketmode.EventTypeConnectionError:
+		s.bot.connected.Store(false)
 		if e, ok := evt.Data.(*slack.ConnectionErrorEvent); ok {
 			log.Warn("slack socket mode connection failed; retrying", slog.Duration("in", e.Backoff), slog.Any("error", e.ErrorObj))
 		}

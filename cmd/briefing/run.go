@@ -2,16 +2,10 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"log/slog"
-	"net"
-	"net/http"
 	"time"
-
-	"github.com/prometheus/client_golang/prometheus/promhttp"
-	"golang.org/x/sync/errgroup"
 
 	"github.com/briefing-bot/briefing"
 	"github.com/briefing-bot/briefing/llm"
@@ -43,7 +37,7 @@ func runFlags(*flag.FlagSet) func(context.Context, *Env, []string) error {
 			return &ConfigError{File: env.ConfigPath, Problems: []Problem{{Path: "slack.app_token",
 				Message: "is required by `briefing run` with slack.bot_token: socket mode needs an app-level token (xapp-…)"}}}
 		}
-		err = serve(ctx, app)
+		err = runDaemon(ctx, app)
 		if ctx.Err() != nil {
 			// A stop asked for, even while starting, is a clean exit.
 			return nil
@@ -52,132 +46,45 @@ func runFlags(*flag.FlagSet) func(context.Context, *Env, []string) error {
 	}
 }
 
-// serve runs the daemon until ctx is cancelled: the health server, the
-// collector loop, Slack socket mode and the scheduler. Shutdown goes in
-// order: stop taking work (scheduler, Slack), then the servers; the
-// caller closes the store last.
-func serve(ctx context.Context, app *App) error {
-	log := app.Logger
-	cfg := app.Config
-
-	ln, err := net.Listen("tcp", cfg.Server.Listen)
+// runDaemon opens the daemon, runs it until ctx is cancelled, and closes it.
+func runDaemon(ctx context.Context, app *App) error {
+	d, err := OpenDaemon(ctx, app)
 	if err != nil {
-		return fmt.Errorf("server.listen %s: %w", cfg.Server.Listen, err)
-	}
-	mux := http.NewServeMux()
-	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
-		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-		fmt.Fprintln(w, "ok")
-	})
-	mux.Handle("GET /metrics", promhttp.HandlerFor(app.Registry, promhttp.HandlerOpts{}))
-	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
-
-	var bot *slackbot.Bot
-	if cfg.Slack.Enabled() {
-		bot, err = newSlackBot(app)
-		if err != nil {
-			ln.Close()
-			return err
-		}
-		if err := bot.Check(ctx); err != nil {
-			ln.Close()
-			return err
-		}
-	}
-	var teamsBot *teams.Bot
-	var teamsSrv *http.Server
-	if cfg.Teams.AppID != "" {
-		if teamsBot, err = newTeamsBot(app); err != nil {
-			ln.Close()
-			return err
-		}
-		teamsLn, err := net.Listen("tcp", cfg.Teams.Listen)
-		if err != nil {
-			ln.Close()
-			return fmt.Errorf("teams.listen %s: %w", cfg.Teams.Listen, err)
-		}
-		teamsSrv = &http.Server{Handler: teamsBot.Handler(), ReadHeaderTimeout: 5 * time.Second}
-		defer teamsLn.Close()
-		go func() {
-			if err := teamsSrv.Serve(teamsLn); !errors.Is(err, http.ErrServerClosed) {
-				log.Error("teams endpoint", slog.Any("error", err))
-			}
-		}()
-		log.Info("teams endpoint listening", slog.String("listen", teamsLn.Addr().String()))
-	}
-	sched, err := newScheduler(app, bot, teamsBot)
-	if err != nil {
-		ln.Close()
 		return err
 	}
-
-	g, gctx := errgroup.WithContext(ctx)
-	g.Go(func() error {
-		if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
-			return fmt.Errorf("health server: %w", err)
-		}
-		return nil
-	})
-	g.Go(func() error {
-		collectLoop(gctx, app)
-		return nil
-	})
-	// Missed slots are posted before the socket connects, so that a
-	// restart has settled its catch-up before it takes new commands.
-	if err := sched.Start(gctx); err != nil {
-		log.Error("scheduler catch-up", slog.Any("error", err))
-	}
-	if bot != nil {
-		g.Go(func() error { return bot.Run(gctx) })
-	}
-	log.Info("briefing is running", slog.String("listen", ln.Addr().String()),
-		slog.Bool("slack", bot != nil), slog.Bool("teams", teamsBot != nil), slog.Int("topics", len(cfg.Topics)), slog.Int("schedules", len(cfg.Schedules)))
-
-	<-gctx.Done()
-	log.Info("shutting down")
-	stopCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), shutdownTimeout)
-	defer cancel()
-	if err := sched.Stop(stopCtx); err != nil {
-		log.Warn("scheduler did not stop in time", slog.Any("error", err))
-	}
-	if err := srv.Shutdown(stopCtx); err != nil {
-		log.Warn("health server shutdown", slog.Any("error", err))
-	}
-	if teamsSrv != nil {
-		// Stop taking activities, then let the ones taken finish.
-		if err := teamsSrv.Shutdown(stopCtx); err != nil {
-			log.Warn("teams endpoint shutdown", slog.Any("error", err))
-		}
-		if err := teamsBot.Close(stopCtx); err != nil {
-			log.Warn("teams work did not finish in time", slog.Any("error", err))
-		}
-	}
-	return g.Wait()
+	defer d.Close()
+	return d.Run(ctx)
 }
 
-// collectLoop fetches every feed at start and then every collect.interval,
-// pruning what is past retention each time.
+// collectAllFeeds fetches every feed once and prunes what is past
+// retention.
+func collectAllFeeds(ctx context.Context, app *App) {
+	results, err := app.Engine.Collect(ctx, nil, nil)
+	if err != nil && ctx.Err() == nil {
+		app.Logger.Error("collect", slog.Any("error", err))
+	}
+	failed := 0
+	for _, r := range results {
+		if r.Err != nil {
+			failed++
+		}
+	}
+	app.Logger.Info("collected feeds", slog.Int("feeds", len(results)), slog.Int("failed", failed))
+	app.Engine.Prune()
+}
+
+// collectLoop collects every collect.interval until ctx ends; the daemon
+// collects once before it.
 func collectLoop(ctx context.Context, app *App) {
 	ticker := time.NewTicker(app.Config.Collect.Interval.D())
 	defer ticker.Stop()
 	for {
-		results, err := app.Engine.Collect(ctx, nil, nil)
-		if err != nil && ctx.Err() == nil {
-			app.Logger.Error("collect", slog.Any("error", err))
-		}
-		failed := 0
-		for _, r := range results {
-			if r.Err != nil {
-				failed++
-			}
-		}
-		app.Logger.Info("collected feeds", slog.Int("feeds", len(results)), slog.Int("failed", failed))
-		app.Engine.Prune()
 		select {
 		case <-ctx.Done():
 			return
 		case <-ticker.C:
 		}
+		collectAllFeeds(ctx, app)
 	}
 }
 
