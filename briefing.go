@@ -542,3 +542,39 @@ type JobQueue interface {
 	// PendingJobs counts the jobs not done, leased or not.
 	PendingJobs(ctx context.Context) (int, error)
 }
+
+// Vote is one reader's feedback on a story of a briefing posted to a
+// destination. A reader has one vote per story there: the last one cast.
+type Vote struct {
+	Destination string `json:"destination"`
+	StoryID     string `json:"story_id"`
+	User        string `json:"user"`
+	// Value is +1 (more like this) or -1 (less like this).
+	Value      int    `json:"value"`
+	BriefingID string `json:"briefing_id,omitempty"`
+	// Sources and Terms are the story's publishers and title terms, what
+	// the vote moves the destination's ranking by.
+	Sources []string  `json:"sources,omitempty"`
+	Terms   []string  `json:"terms,omitempty"`
+	At      time.Time `json:"at"`
+}
+
+// VoteStore keeps readers' votes. store (bbolt) implements it.
+type VoteStore interface {
+	// PutVote records v, replacing the same user's vote on the same story
+	// in the same destination.
+	PutVote(v Vote) error
+	// Votes returns the destination's votes cast at or after since.
+	Votes(destination string, since time.Time) ([]Vote, error)
+}
+
+// Feedback is what chat front ends need to let readers tune the ranking
+// of a destination's briefings.
+type Feedback interface {
+	// Vote records a reader's vote on story storyID of briefing
+	// briefingID, posted to destination.
+	Vote(ctx context.Context, destination, briefingID, storyID, user string, value int) error
+	// Why explains the order of the stories of the briefing last posted
+	// to destination, one line per story.
+	Why(ctx context.Context, destination string) ([]string, error)
+}

@@ -48,6 +48,9 @@ type Options struct {
 	// long ago: the daemon collects on an interval, and a /briefing
 	// should not wait for every feed again.
 	FreshFor time.Duration
+	// Votes, when set, keeps readers' votes, which tune each
+	// destination's ranking; without it rankings are the topics' alone.
+	Votes briefing.VoteStore
 }
 
 // Engine builds briefings and answers questions about them.
@@ -195,7 +198,7 @@ func (e *Engine) selectStories(topic briefing.Topic, maxStories *int, destinatio
 	if len(articles) == 0 {
 		return nil, e.whyEmpty(topic, len(inWindow))
 	}
-	stories := summarize.Rank(summarize.Cluster(articles, summarize.ClusterOptions{}), topic, now)
+	stories := summarize.RankFor(summarize.Cluster(articles, summarize.ClusterOptions{}), topic, now, e.feedback(destination, now))
 	if destination != "" {
 		told, err := e.opts.Store.Told(topic.ID, destination)
 		if err != nil {

@@ -3,7 +3,6 @@ package engine_test
 import (
 	"context"
 	"errors"
-	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -16,6 +15,7 @@ import (
 	"github.com/briefing-bot/briefing"
 	"github.com/briefing-bot/briefing/collect"
 	"github.com/briefing-bot/briefing/engine"
+	"github.com/briefing-bot/briefing/internal/briefingtest"
 	"github.com/briefing-bot/briefing/store"
 	"github.com/briefing-bot/briefing/summarize"
 )
@@ -25,22 +25,7 @@ var now = time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
 // writeFeed writes an RSS feed of items (title, text, age) and returns its path.
 func writeFeed(tb testing.TB, dir, name string, items ...[3]string) string {
 	tb.Helper()
-	var b strings.Builder
-	fmt.Fprintf(&b, `<?xml version="1.0"?><rss version="2.0"><channel><title>%s</title>`, name)
-	for i, it := range items {
-		age, err := time.ParseDuration(it[2])
-		if err != nil {
-			tb.Fatal(err)
-		}
-		fmt.Fprintf(&b, `<item><title>%s</title><link>https://%s.example/%d</link><description>%s</description><pubDate>%s</pubDate></item>`,
-			it[0], name, i, it[1], now.Add(-age).Format(time.RFC1123Z))
-	}
-	b.WriteString(`</channel></rss>`)
-	path := filepath.Join(dir, name+".xml")
-	if err := os.WriteFile(path, []byte(b.String()), 0o600); err != nil {
-		tb.Fatal(err)
-	}
-	return path
+	return briefingtest.WriteFeed(tb, dir, name, now, items...)
 }
 
 func newEngine(tb testing.TB, topics ...briefing.Topic) (*engine.Engine, *store.DB) {

@@ -81,6 +81,7 @@ var (
 	bucketEvents         = []byte("events")         // event id → timeKey(first delivery)
 	bucketEventTimes     = []byte("event_times")    // timeKey(first delivery)+id → nil
 	bucketJobs           = []byte("jobs")           // job id → Job, while pending
+	bucketVotes          = []byte("votes")          // destination / story id+"\x00"+user → Vote
 )
 
 var keySchemaVersion = []byte("schema_version")
@@ -118,6 +119,7 @@ var migrations = []func(tx *bolt.Tx) error{
 		}
 		return indexArticlesByFeed(tx)
 	},
+	func(tx *bolt.Tx) error { return createBuckets(tx, bucketVotes) },
 }
 
 func createBuckets(tx *bolt.Tx, names ...[]byte) error {

@@ -29,23 +29,51 @@ const (
 // sets Story.Score on copies and returns every story; ties go to the story
 // with the newer newest article, then to the smaller ID.
 func Rank(stories []briefing.Story, topic briefing.Topic, now time.Time) []briefing.Story {
-	window := topic.Window
-	if window <= 0 {
-		window = defaultWindow
-	}
-	halfLife := window / 2
-	keywords := newKeywordMatcher(topic.Keywords)
+	return RankFor(stories, topic, now, Feedback{})
+}
+
+// RankFor ranks as Rank does, with what a destination's readers voted
+// added to each score (see Feedback.Adjust).
+func RankFor(stories []briefing.Story, topic briefing.Topic, now time.Time, fb Feedback) []briefing.Story {
 	ranked := slices.Clone(stories)
 	for i := range ranked {
-		s := &ranked[i]
-		age := max(0, now.Sub(newest(*s)))
-		recency := math.Exp2(-float64(age) / float64(halfLife))
-		s.Score = float64(distinctSources(*s)) + recency + keywordBonus*float64(keywords.storyMatches(*s))
+		ranked[i].Score = Explain(ranked[i], topic, now, fb).Total()
 	}
 	slices.SortStableFunc(ranked, func(a, b briefing.Story) int {
 		return cmp.Or(cmp.Compare(b.Score, a.Score), newest(b).Compare(newest(a)), cmp.Compare(a.ID, b.ID))
 	})
 	return ranked
+}
+
+// ScoreParts are what a story's score is made of.
+type ScoreParts struct {
+	Sources  int     // distinct publishers
+	Recency  float64 // 1 when new, halving every half window
+	Keywords float64 // keywordBonus per topic keyword matched
+	Feedback float64 // what the destination's votes add, within ±MaxFeedback
+	// FeedbackWhy names the source and term whose votes weigh most.
+	FeedbackWhy string
+}
+
+// Total is the story's score.
+func (p ScoreParts) Total() float64 {
+	return float64(p.Sources) + p.Recency + p.Keywords + p.Feedback
+}
+
+// Explain scores s for topic at now with a destination's feedback.
+func Explain(s briefing.Story, topic briefing.Topic, now time.Time, fb Feedback) ScoreParts {
+	window := topic.Window
+	if window <= 0 {
+		window = defaultWindow
+	}
+	age := max(0, now.Sub(newest(s)))
+	p := ScoreParts{
+		Sources:  distinctSources(s),
+		Recency:  math.Exp2(-float64(age) / float64(window/2)),
+		Keywords: keywordBonus * float64(newKeywordMatcher(topic.Keywords).storyMatches(s)),
+	}
+	p.Feedback, p.FeedbackWhy = fb.Adjust(s)
+	return p
 }
 
 // newest is the publication time of a story's newest article.

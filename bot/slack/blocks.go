@@ -56,6 +56,7 @@ func Blocks(br *briefing.Briefing) []slack.Block {
 		slack.NewContextBlock("", mrkdwn(contextLine(br))),
 	}
 	room := maxBlocks - len(blocks) - len(footer) - 1 // the hint's block
+	votes := storyVotes{br: br, last: briefing.NoStory}
 	left := 0
 	for i, p := range br.Paragraphs {
 		sections := paragraphSections(br, p)
@@ -63,16 +64,18 @@ func Blocks(br *briefing.Briefing) []slack.Block {
 		for _, s := range sections {
 			size += utf8.RuneCountInString(s)
 		}
-		if len(sections) > room || used+size > maxMessageText {
+		if len(sections)+votes.needs(p) > room || used+size > maxMessageText {
 			left = len(br.Paragraphs) - i
 			break
 		}
+		blocks, room = votes.end(blocks, p.Story, room)
 		for _, s := range sections {
 			blocks = append(blocks, mrkdwnSection(s))
 		}
 		room -= len(sections)
 		used += size
 	}
+	blocks, _ = votes.end(blocks, briefing.NoStory, room)
 	hint := []slack.MixedElement{mrkdwn(followUpHint)}
 	if left > 0 {
 		hint = append(hint, mrkdwn(fmt.Sprintf("_Paragraphs left out to fit one message: %d; ask in the thread._", left)))

@@ -58,7 +58,10 @@ type Options struct {
 	Threads briefing.ThreadStore
 	// Jobs records each acknowledged command and question until it is
 	// answered, so that a restart resumes it.
-	Jobs      briefing.JobQueue
+	Jobs briefing.JobQueue
+	// Feedback, when set, records readers' votes on stories and explains
+	// rankings (/briefing why).
+	Feedback  briefing.Feedback
 	Schedules []ScheduleInfo
 	Logger    *slog.Logger
 	Metrics   *metrics.Metrics

@@ -66,6 +66,9 @@ func (b *Bot) commandReply(cmd slack.SlashCommand) (text string, topic briefing.
 	if arg == "" || strings.EqualFold(arg, "help") {
 		return b.help(cmd.ChannelID), briefing.Topic{}, false
 	}
+	if reply, ok := b.channelCommand(cmd, arg); ok {
+		return reply, briefing.Topic{}, false
+	}
 	t, ok := chat.FindTopic(b.opts.Service, arg)
 	if !ok {
 		return fmt.Sprintf("There is no topic “%s”. Known topics: %s. Try `/briefing help`.",

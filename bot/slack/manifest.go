@@ -50,6 +50,10 @@ type manifestSettings struct {
 	EventSubscriptions struct {
 		BotEvents []string `yaml:"bot_events"`
 	} `yaml:"event_subscriptions"`
+	// Interactivity delivers clicks on feedback buttons (block_actions).
+	Interactivity struct {
+		IsEnabled bool `yaml:"is_enabled"`
+	} `yaml:"interactivity"`
 	OrgDeployEnabled     bool `yaml:"org_deploy_enabled"`
 	SocketModeEnabled    bool `yaml:"socket_mode_enabled"`
 	TokenRotationEnabled bool `yaml:"token_rotation_enabled"`
@@ -82,6 +86,7 @@ func Manifest(appName string) string {
 	m.OAuthConfig.Scopes.Bot = botScopes
 	m.Settings.EventSubscriptions.BotEvents = botEvents
 	m.Settings.SocketModeEnabled = true
+	m.Settings.Interactivity.IsEnabled = true
 	var out strings.Builder
 	enc := yaml.NewEncoder(&out)
 	enc.SetIndent(2)

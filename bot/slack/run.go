@@ -186,6 +186,11 @@ func (s *session) dispatch(ctx context.Context, received time.Time, evt socketmo
 	case socketmode.EventTypeSlashCommand:
 		cmd, _ := evt.Data.(slack.SlashCommand)
 		s.slashCommand(ctx, received, evt.Request, cmd)
+	case socketmode.EventTypeInteractive:
+		s.ack(ctx, received, evt.Request.EnvelopeID, nil)
+		if cb, ok := evt.Data.(slack.InteractionCallback); ok {
+			s.interactive(ctx, cb)
+		}
 	case socketmode.EventTypeEventsAPI:
 		api, _ := evt.Data.(slackevents.EventsAPIEvent)
 		s.event(ctx, received, evt.Request, api)

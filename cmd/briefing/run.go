@@ -96,6 +96,7 @@ func newSlackBot(app *App) (*slackbot.Bot, error) {
 		Service:  app.Engine,
 		Threads:  app.Store,
 		Jobs:     app.Store,
+		Feedback: app.Engine,
 		Logger:   app.Logger,
 		Metrics:  app.Metrics,
 	}

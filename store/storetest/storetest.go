@@ -54,6 +54,7 @@ func Run(t *testing.T, open Opener) {
 		"FirstDeliveryAfterForgetting": testFirstDeliveryAfterForgetting,
 		"FirstDeliveryRace":            testFirstDeliveryRace,
 		"Jobs":                         testJobs,
+		"Votes":                        testVotes,
 		"ClaimJobsOldestFirst":         testClaimJobsOldestFirst,
 		"ClaimJobsRace":                testClaimJobsRace,
 		"Prune":                        testPrune,
