@@ -466,13 +466,29 @@ type Slot struct {
 	MessageTS  string    `json:"message_ts,omitempty"`
 	BriefingID string    `json:"briefing_id,omitempty"`
 	UpdatedAt  time.Time `json:"updated_at"`
+	// LeaseUntil is how long a claim holds: past it (or released, or its
+	// holder known gone) another process may claim the slot again. Zero
+	// holds until released.
+	LeaseUntil time.Time `json:"lease_until,omitzero"`
+	// Attempts counts the claims taken on the slot; above 1 an earlier
+	// attempt may have posted it already.
+	Attempts int `json:"attempts,omitempty"`
 }
 
 // Ledger records schedule slots: claimed before posting, posted after.
 type Ledger interface {
-	// ClaimSlot records s as claimed unless its key is known; it returns
-	// the stored slot and whether this call claimed it.
-	ClaimSlot(s Slot) (Slot, bool, error)
+	// ClaimSlot records s as claimed for lease (0: until released) by the
+	// store's clock, unless its key is known and done, or claimed by
+	// another whose lease holds; it returns the stored slot and whether
+	// this call claimed it. Of any number of callers, also in several
+	// processes, one wins a claim.
+	ClaimSlot(s Slot, lease time.Duration) (Slot, bool, error)
+	// ReleaseSlot ends the lease on a claimed slot, so that a retry may
+	// claim it at once; a done or unknown slot is left alone.
+	ReleaseSlot(key string) error
+	// UnfinishedSlots returns the schedule's slots claimed and not done
+	// whose time is at or after since, oldest first.
+	UnfinishedSlots(schedule string, since time.Time) ([]Slot, error)
 	// MarkSlotPosted records where the slot's briefing was posted.
 	MarkSlotPosted(key, channel, messageTS, briefingID string) error
 	// MarkSlotQuiet records the slot as done with nothing new to post.

@@ -102,6 +102,39 @@ func PutEach(arts []Article, now time.Time, put func(Article) (bool, error)) (in
 	return added, nil
 }
 
+// ClaimOver decides a claim of want for lease as every Ledger does, given
+// what is stored under its key (found says whether anything is): it
+// returns the slot to store and return, and whether the claim is won.
+// gone says that the stored claim's holder is known to have ended.
+func ClaimOver(stored Slot, found bool, want Slot, lease time.Duration, now time.Time, gone bool) (Slot, bool) {
+	if lease > 0 {
+		want.LeaseUntil = now.Add(lease)
+	} else {
+		want.LeaseUntil = time.Time{}
+	}
+	if !found {
+		want.State, want.UpdatedAt, want.Attempts = SlotClaimed, now, 1
+		return want, true
+	}
+	leaseOver := !stored.LeaseUntil.IsZero() && !stored.LeaseUntil.After(now)
+	if stored.State != SlotClaimed || !(gone || leaseOver) {
+		return stored, false
+	}
+	stored.LeaseUntil, stored.UpdatedAt = want.LeaseUntil, now
+	stored.Attempts++
+	return stored, true
+}
+
+// EndLease returns the update that ends a claimed slot's lease at now and
+// leaves a done slot alone, for ReleaseSlot.
+func EndLease(now time.Time) func(*Slot) {
+	return func(s *Slot) {
+		if s.State == SlotClaimed {
+			s.LeaseUntil = now
+		}
+	}
+}
+
 // PostToRecord returns the post of b a store records as told: b must have
 // a topic and p a destination; p's topic, briefing id and time default to
 // b's topic, b's id and now.

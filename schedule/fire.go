@@ -20,8 +20,9 @@ func SlotKey(scheduleID string, t time.Time) string {
 // as posted. A slot that an earlier attempt claimed and never recorded is
 // first looked for with Poster.FindPosted, so a crash between posting and
 // recording does not post twice. A failure is logged and returned; the
-// slot then stays claimed for a later attempt. Concurrent calls for one
-// slot run it once.
+// slot is then released for a later attempt within its grace. Concurrent
+// calls for one slot run it once: in one process by singleflight, across
+// processes by the ledger's lease.
 func (s *Scheduler) Fire(ctx context.Context, sc Schedule, slotTime time.Time) error {
 	key := SlotKey(sc.ID, slotTime)
 	_, err, _ := s.inflight.Do(key, func() (any, error) {
@@ -36,7 +37,7 @@ func (s *Scheduler) Fire(ctx context.Context, sc Schedule, slotTime time.Time) e
 }
 
 func (s *Scheduler) fire(ctx context.Context, sc Schedule, want briefing.Slot, log *slog.Logger) error {
-	slot, claimed, err := s.ledger.ClaimSlot(want)
+	slot, claimed, err := s.ledger.ClaimSlot(want, slotLease(sc))
 	if err != nil {
 		return fmt.Errorf("claim slot %s: %w", want.Key, err)
 	}
@@ -46,10 +47,31 @@ func (s *Scheduler) fire(ctx context.Context, sc Schedule, want briefing.Slot, l
 		return nil
 	}
 	if !claimed {
+		// Another process (a replica) holds the slot; should it die, its
+		// lease runs out and a sweep here or there takes the slot over.
+		log.Debug("slot is being posted by another process", slog.Time("lease_until", slot.LeaseUntil))
+		return nil
+	}
+	err = s.post(ctx, sc, slot, log)
+	if err != nil {
+		// Free the slot at once for the retry within its grace.
+		if rerr := s.ledger.ReleaseSlot(slot.Key); rerr != nil {
+			log.Warn("release failed slot", slog.Any("error", rerr))
+		}
+	}
+	return err
+}
+
+// post delivers a claimed slot. A slot claimed before (by a process that
+// ended, or an attempt that failed) is first looked for with
+// Poster.FindPosted, so a crash between posting and recording does not
+// post twice.
+func (s *Scheduler) post(ctx context.Context, sc Schedule, slot briefing.Slot, log *slog.Logger) error {
+	if slot.Attempts > 1 {
 		channel, ts, found, err := s.poster.FindPosted(ctx, sc, slot)
 		if err != nil {
-			// Posting without knowing could post twice; the slot stays
-			// claimed for the next attempt to look again.
+			// Posting without knowing could post twice; the slot is
+			// released for the next attempt to look again.
 			return fmt.Errorf("look for an earlier post of slot %s: %w", slot.Key, err)
 		}
 		if found {
@@ -65,6 +87,19 @@ func (s *Scheduler) fire(ctx context.Context, sc Schedule, want briefing.Slot, l
 	}
 	return s.deliver(ctx, sc, slot, log)
 }
+
+// slotLease is how long a claim on one of sc's slots holds: long enough
+// to build and post, short enough that a slot whose process died is taken
+// over well within its grace.
+func slotLease(sc Schedule) time.Duration {
+	return max(minSlotLease, min(maxSlotLease, sc.Grace/2))
+}
+
+// Bounds of slotLease: a build with an LLM takes a minute or two.
+const (
+	minSlotLease = 5 * time.Second
+	maxSlotLease = 10 * time.Minute
+)
 
 // deliver builds and posts the slot's briefing for each destination, with
 // the stories not yet told there. One destination posted makes the slot

@@ -120,6 +120,8 @@ type Scheduler struct {
 	mu         sync.Mutex
 	cron       *cron.Cron
 	cancelJobs context.CancelFunc
+	quitSweep  chan struct{}
+	sweeping   sync.WaitGroup
 }
 
 // entry is a schedule with its parsed spec.
@@ -230,6 +232,11 @@ func (s *Scheduler) Start(ctx context.Context) error {
 	for _, e := range s.entries {
 		s.catchUp(ctx, e)
 	}
+	s.quitSweep = make(chan struct{})
+	if len(s.entries) > 0 {
+		quit := s.quitSweep
+		s.sweeping.Go(func() { s.sweep(jobCtx, quit) })
+	}
 	s.log.Info("scheduler started", slog.Int("schedules", len(s.entries)))
 	return nil
 }
@@ -281,6 +288,55 @@ func (s *Scheduler) catchUp(ctx context.Context, e *entry) {
 	s.fireRecovering(ctx, e, last)
 }
 
+// sweep retries, while the scheduler runs, the slots within their grace
+// that an attempt claimed and did not finish: one that failed here, or
+// one whose process (a replica) died, once its lease ran out.
+// Its fires run on ctx, like cron's jobs; quit stops it between them.
+func (s *Scheduler) sweep(ctx context.Context, quit <-chan struct{}) {
+	every := maxSweepInterval
+	for _, e := range s.entries {
+		every = min(every, slotLease(e.sc)/2)
+	}
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-quit:
+			return
+		case <-t.C:
+		}
+		for _, e := range s.entries {
+			s.retryUnfinished(ctx, quit, e)
+		}
+	}
+}
+
+// maxSweepInterval bounds how long a failed slot waits for its retry.
+const maxSweepInterval = time.Minute
+
+// retryUnfinished fires e's unfinished slots within grace whose lease ran
+// out.
+func (s *Scheduler) retryUnfinished(ctx context.Context, quit <-chan struct{}, e *entry) {
+	now := s.now()
+	slots, err := s.ledger.UnfinishedSlots(e.sc.ID, now.Add(-e.sc.Grace))
+	if err != nil {
+		e.log.Error("read unfinished slots", slog.Any("error", err))
+		return
+	}
+	for _, slot := range slots {
+		select {
+		case <-quit:
+			return
+		default:
+		}
+		if slot.LeaseUntil.After(now) || slot.LeaseUntil.IsZero() {
+			continue
+		}
+		e.log.Info("retrying an unfinished slot", slog.Time("slot_time", slot.Time), slog.Int("attempts", slot.Attempts))
+		s.fireRecovering(ctx, e, slot.Time)
+	}
+}
+
 // fireRecovering fires a slot outside cron with cron's own panic
 // recovery, so that a panicking build at start is logged like one at a
 // cron time and the other schedules still start.
@@ -295,15 +351,22 @@ func (s *Scheduler) fireRecovering(ctx context.Context, e *entry, slotTime time.
 // its slot claimed, and the next start checks it with the Poster.
 func (s *Scheduler) Stop(ctx context.Context) error {
 	s.mu.Lock()
-	c, cancel := s.cron, s.cancelJobs
+	c, cancel, quit := s.cron, s.cancelJobs, s.quitSweep
 	s.cron, s.cancelJobs = nil, nil
 	s.mu.Unlock()
 	if c == nil {
 		return nil
 	}
+	close(quit)
 	defer cancel()
+	stopped := make(chan struct{})
+	go func() {
+		<-c.Stop().Done()
+		s.sweeping.Wait()
+		close(stopped)
+	}()
 	select {
-	case <-c.Stop().Done():
+	case <-stopped:
 		s.log.Info("scheduler stopped")
 		return nil
 	case <-ctx.Done():

@@ -351,7 +351,10 @@ func TestFire_twiceForOneSlotPostsOnce(t *testing.T) {
 	if !got.Time.Equal(dailySlot) {
 		t.Errorf("slot time %s, want %s", got.Time, dailySlot)
 	}
-	got.Time, got.UpdatedAt = time.Time{}, time.Time{}
+	if got.Attempts != 1 || got.LeaseUntil.IsZero() {
+		t.Errorf("slot attempts %d, lease until %s; want one attempt with a lease", got.Attempts, got.LeaseUntil)
+	}
+	got.Time, got.UpdatedAt, got.LeaseUntil, got.Attempts = time.Time{}, time.Time{}, time.Time{}, 0
 	if got != want {
 		t.Errorf("ledger slot\n got %+v\nwant %+v", got, want)
 	}
@@ -415,10 +418,14 @@ func TestFire_crashAfterPostIsNotPostedAgain(t *testing.T) {
 	}
 }
 
+// expiredLease claims a slot as an attempt that ended would have: its
+// lease has run out by the time the scheduler comes to the slot.
+const expiredLease = time.Nanosecond
+
 func TestFire_claimedSlotNotFoundIsPostedOnce(t *testing.T) {
 	h := newHarness(t)
 	key := schedule.SlotKey(daily.ID, dailySlot)
-	if _, _, err := h.ledger.ClaimSlot(briefing.Slot{Key: key, Schedule: daily.ID, Time: dailySlot}); err != nil {
+	if _, _, err := h.ledger.ClaimSlot(briefing.Slot{Key: key, Schedule: daily.ID, Time: dailySlot}, expiredLease); err != nil {
 		t.Fatal(err)
 	}
 	s := h.scheduler(t, dailySlot)
@@ -481,7 +488,7 @@ func TestFire_failureLeavesSlotClaimedForRetry(t *testing.T) {
 func TestFire_findPostedErrorDoesNotPost(t *testing.T) {
 	h := newHarness(t)
 	key := schedule.SlotKey(daily.ID, dailySlot)
-	if _, _, err := h.ledger.ClaimSlot(briefing.Slot{Key: key, Schedule: daily.ID, Time: dailySlot}); err != nil {
+	if _, _, err := h.ledger.ClaimSlot(briefing.Slot{Key: key, Schedule: daily.ID, Time: dailySlot}, expiredLease); err != nil {
 		t.Fatal(err)
 	}
 	h.poster.findErr = errors.New("ratelimited")
@@ -564,7 +571,7 @@ func TestStart_finishesAnOlderUnfinishedSlot(t *testing.T) {
 	unfinished := dailySlot.Add(-time.Hour)
 	if _, _, err := h.ledger.ClaimSlot(briefing.Slot{
 		Key: schedule.SlotKey(hourly.ID, unfinished), Schedule: hourly.ID, Time: unfinished,
-	}); err != nil {
+	}, expiredLease); err != nil {
 		t.Fatal(err)
 	}
 	start(t, h.scheduler(t, dailySlot.Add(30*time.Minute), hourly))

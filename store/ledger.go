@@ -9,10 +9,12 @@ import (
 	"github.com/briefing-bot/briefing"
 )
 
-// ClaimSlot records s as claimed unless a slot with its key is stored. It
-// returns the stored slot and whether this call claimed it; check and claim
-// are one transaction, so of two racing callers only one wins.
-func (db *DB) ClaimSlot(s briefing.Slot) (briefing.Slot, bool, error) {
+// ClaimSlot records s as claimed unless a slot with its key is stored and
+// done, or claimed in this opening of the file with a lease that holds
+// (see briefing.ClaimOver): a claim from an earlier opening is free, since
+// the file lock proves its holder gone. Check and claim are one
+// transaction, so of two racing callers only one wins.
+func (db *DB) ClaimSlot(s briefing.Slot, lease time.Duration) (briefing.Slot, bool, error) {
 	if s.Key == "" || s.Schedule == "" {
 		return briefing.Slot{}, false, briefing.Errorf(briefing.EINVALID, "a slot needs a key and a schedule (got %q, %q)", s.Key, s.Schedule)
 	}
@@ -24,13 +26,15 @@ func (db *DB) ClaimSlot(s briefing.Slot) (briefing.Slot, bool, error) {
 		if err != nil {
 			return err
 		}
-		if found {
-			s = stored
+		s, claimed = briefing.ClaimOver(stored, found, s, lease, db.now(), stored.UpdatedAt.Before(db.opened))
+		if !claimed {
 			return nil
 		}
-		s.State, s.UpdatedAt, claimed = briefing.SlotClaimed, db.now(), true
 		if err := putJSON(slots, []byte(s.Key), s); err != nil {
 			return err
+		}
+		if found {
+			return nil
 		}
 		index, err := nested(tx.Bucket(bucketScheduleSlots), s.Schedule)
 		if err != nil {
@@ -42,6 +46,42 @@ func (db *DB) ClaimSlot(s briefing.Slot) (briefing.Slot, bool, error) {
 		return briefing.Slot{}, false, fmt.Errorf("claim slot %s: %w", s.Key, err)
 	}
 	return s, claimed, nil
+}
+
+// ReleaseSlot ends the lease on a claimed slot.
+func (db *DB) ReleaseSlot(key string) error {
+	err := db.updateSlot(key, "released", briefing.EndLease(db.now()))
+	if briefing.ErrorCode(err) == briefing.ENOTFOUND {
+		return nil
+	}
+	return err
+}
+
+// UnfinishedSlots returns the schedule's claimed slots from since on,
+// oldest first.
+func (db *DB) UnfinishedSlots(schedule string, since time.Time) ([]briefing.Slot, error) {
+	var out []briefing.Slot
+	err := db.bolt.View(func(tx *bolt.Tx) error {
+		index := tx.Bucket(bucketScheduleSlots).Bucket([]byte(schedule))
+		if index == nil {
+			return nil
+		}
+		c := index.Cursor()
+		for k, _ := c.Seek(timeKey(since)); k != nil; k, _ = c.Next() {
+			var s briefing.Slot
+			if err := getExisting(tx.Bucket(bucketSlots), "slot", string(k[timeKeyLen:]), &s); err != nil {
+				return err
+			}
+			if s.State == briefing.SlotClaimed {
+				out = append(out, s)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("unfinished slots of %s: %w", schedule, err)
+	}
+	return out, nil
 }
 
 // MarkSlotPosted records where the claimed slot's briefing was posted.

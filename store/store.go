@@ -138,7 +138,10 @@ type DB struct {
 	retention time.Duration
 	log       *slog.Logger
 	now       func() time.Time
-	leases    *jobLeases
+	// opened is when this opening took the file lock: a slot claimed
+	// before it was claimed by a process that has ended.
+	opened time.Time
+	leases *jobLeases
 }
 
 // Open opens the store at path, creating its folder and file when missing,
@@ -170,7 +173,7 @@ func Open(path string, opts Options) (*DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open store %s: %w", path, err)
 	}
-	db := &DB{bolt: bdb, path: path, retention: opts.Retention, log: opts.Logger, now: opts.Now, leases: newJobLeases()}
+	db := &DB{bolt: bdb, path: path, retention: opts.Retention, log: opts.Logger, now: opts.Now, opened: opts.Now(), leases: newJobLeases()}
 	found, err := db.migrate()
 	if err != nil {
 		_ = bdb.Close()

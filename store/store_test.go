@@ -281,7 +281,7 @@ func TestDataSurvivesReopen(t *testing.T) {
 	mustDo(t, db.PutBriefing(b))
 	mustDo(t, db.RecordTold(&briefing.Briefing{ID: b.ID, Topic: "cloud", Stories: []briefing.Story{{Articles: []briefing.Article{art}}}},
 		briefing.Post{Destination: "slack:C1", MessageID: "1.2"}))
-	if _, _, err := db.ClaimSlot(slot); err != nil {
+	if _, _, err := db.ClaimSlot(slot, 0); err != nil {
 		t.Fatal(err)
 	}
 	mustDo(t, db.PutThread(thread))

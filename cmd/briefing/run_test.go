@@ -231,7 +231,7 @@ func TestRunFindsSlotPostedBeforeCrash(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := db.ClaimSlot(briefing.Slot{Key: key, Schedule: "cloud-daily", Time: slotTime}); err != nil {
+	if _, _, err := db.ClaimSlot(briefing.Slot{Key: key, Schedule: "cloud-daily", Time: slotTime}, 0); err != nil {
 		t.Fatal(err)
 	}
 	db.Close()

@@ -3,39 +3,79 @@ package postgres
 import (
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
 	"github.com/briefing-bot/briefing"
 )
 
-// ClaimSlot records s as claimed unless a slot with its key is stored. It
-// returns the stored slot and whether this call claimed it. The slot's
-// primary key makes the claim: of any number of replicas claiming one
-// slot, exactly one INSERT adds a row.
-func (db *DB) ClaimSlot(s briefing.Slot) (briefing.Slot, bool, error) {
+// ClaimSlot records s as claimed unless a slot with its key is stored and
+// done, or claimed by another whose lease holds (see briefing.ClaimOver).
+// The database decides between replicas: a transaction-scoped advisory
+// lock on the key orders the claims of one slot, and the primary key
+// refuses a second row whatever happens.
+func (db *DB) ClaimSlot(s briefing.Slot, lease time.Duration) (briefing.Slot, bool, error) {
 	if s.Key == "" || s.Schedule == "" {
 		return briefing.Slot{}, false, briefing.Errorf(briefing.EINVALID, "a slot needs a key and a schedule (got %q, %q)", s.Key, s.Schedule)
 	}
 	ctx, cancel := db.call()
 	defer cancel()
-	s.State, s.UpdatedAt = briefing.SlotClaimed, db.now()
-	tag, err := db.pool.Exec(ctx, `INSERT INTO slots (key, schedule, time, slot) VALUES ($1, $2, $3, $4)
-		ON CONFLICT (key) DO NOTHING`, s.Key, s.Schedule, s.Time, s)
+	var claimed bool
+	err := db.inTx(ctx, func(tx pgx.Tx) error {
+		// Claims of one key wait for each other here, so that each reads
+		// the slot as the previous one left it.
+		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtextextended($1, 0))`, "slot:"+s.Key); err != nil {
+			return err
+		}
+		var stored briefing.Slot
+		err := tx.QueryRow(ctx, `SELECT slot FROM slots WHERE key = $1`, s.Key).Scan(&stored)
+		found := err == nil
+		if err != nil && !errors.Is(err, pgx.ErrNoRows) {
+			return err
+		}
+		s, claimed = briefing.ClaimOver(stored, found, s, lease, db.now(), false)
+		switch {
+		case !claimed:
+			return nil
+		case found:
+			_, err = tx.Exec(ctx, `UPDATE slots SET slot = $2 WHERE key = $1`, s.Key, s)
+			return err
+		}
+		tag, err := tx.Exec(ctx, `INSERT INTO slots (key, schedule, time, slot) VALUES ($1, $2, $3, $4)
+			ON CONFLICT (key) DO NOTHING`, s.Key, s.Schedule, s.Time, s)
+		if err == nil && tag.RowsAffected() == 0 {
+			err = fmt.Errorf("slot %s was inserted past the claim lock", s.Key)
+		}
+		return err
+	})
 	if err != nil {
 		return briefing.Slot{}, false, fmt.Errorf("claim slot %s: %w", s.Key, err)
 	}
-	if tag.RowsAffected() == 1 {
-		return s, true, nil
+	return s, claimed, nil
+}
+
+// ReleaseSlot ends the lease on a claimed slot.
+func (db *DB) ReleaseSlot(key string) error {
+	err := db.updateSlot(key, "released", briefing.EndLease(db.now()))
+	if briefing.ErrorCode(err) == briefing.ENOTFOUND {
+		return nil
 	}
-	stored, found, err := db.Slot(s.Key)
-	if err == nil && !found {
-		err = errors.New("claimed by another and gone since")
-	}
+	return err
+}
+
+// UnfinishedSlots returns the schedule's claimed slots from since on,
+// oldest first.
+func (db *DB) UnfinishedSlots(schedule string, since time.Time) ([]briefing.Slot, error) {
+	ctx, cancel := db.call()
+	defer cancel()
+	rows, _ := db.pool.Query(ctx, `SELECT slot FROM slots WHERE schedule = $1 AND time >= $2
+		AND slot->>'state' = $3 ORDER BY time, key`, schedule, since, string(briefing.SlotClaimed))
+	slots, err := pgx.CollectRows(rows, pgx.RowTo[briefing.Slot])
 	if err != nil {
-		return briefing.Slot{}, false, fmt.Errorf("claim slot %s: %w", s.Key, err)
+		return nil, fmt.Errorf("unfinished slots of %s: %w", schedule, err)
 	}
-	return stored, false, nil
+	return slots, nil
 }
 
 // MarkSlotPosted records where the claimed slot's briefing was posted.

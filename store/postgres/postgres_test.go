@@ -58,7 +58,7 @@ func TestReplicasShareOneDatabase(t *testing.T) {
 	for i := range 20 {
 		for _, db := range dbs {
 			g.Go(func() error {
-				_, claimed, err := db.ClaimSlot(storetest.SlotAt("daily", storetest.T0.Add(time.Duration(i)*time.Hour)))
+				_, claimed, err := db.ClaimSlot(storetest.SlotAt("daily", storetest.T0.Add(time.Duration(i)*time.Hour)), time.Minute)
 				if claimed {
 					slots.Add(1)
 				}

@@ -72,10 +72,10 @@ func benchClaimSlot(b *testing.B, open Opener) {
 	for b.Loop() {
 		s := SlotAt("bench", T0.Add(time.Duration(n)*time.Minute))
 		n++
-		if _, claimed, err := st.ClaimSlot(s); err != nil || !claimed {
+		if _, claimed, err := st.ClaimSlot(s, 0); err != nil || !claimed {
 			b.Fatalf("claim: %v, %v", claimed, err)
 		}
-		if _, claimed, err := st.ClaimSlot(s); err != nil || claimed {
+		if _, claimed, err := st.ClaimSlot(s, 0); err != nil || claimed {
 			b.Fatalf("second claim: %v, %v", claimed, err)
 		}
 	}

@@ -21,14 +21,14 @@ func SlotAt(schedule string, at time.Time) briefing.Slot {
 func testClaimSlot(t *testing.T, open Opener) {
 	st := openAt(t, open)
 	s := SlotAt("morning", T0)
-	got, claimed, err := st.ClaimSlot(s)
+	got, claimed, err := st.ClaimSlot(s, 0)
 	if err != nil || !claimed {
 		t.Fatalf("first claim: claimed=%v, %v", claimed, err)
 	}
 	want := s
-	want.State, want.UpdatedAt = briefing.SlotClaimed, T0
+	want.State, want.UpdatedAt, want.Attempts = briefing.SlotClaimed, T0, 1
 	wantEqual(t, got, want)
-	again, claimed, err := st.ClaimSlot(s)
+	again, claimed, err := st.ClaimSlot(s, 0)
 	if err != nil || claimed {
 		t.Fatalf("second claim: claimed=%v, %v", claimed, err)
 	}
@@ -41,7 +41,7 @@ func testClaimSlot(t *testing.T, open Opener) {
 	} else {
 		wantEqual(t, got, want)
 	}
-	if got, claimed, err := st.ClaimSlot(s); err != nil || claimed || got.State != briefing.SlotPosted {
+	if got, claimed, err := st.ClaimSlot(s, 0); err != nil || claimed || got.State != briefing.SlotPosted {
 		t.Errorf("claim of a posted slot: %+v, %v, %v", got, claimed, err)
 	}
 
@@ -49,18 +49,85 @@ func testClaimSlot(t *testing.T, open Opener) {
 		t.Errorf("unknown slot: found=%v, %v", found, err)
 	}
 	wantCode(t, st.MarkSlotPosted("evening@x", "C1", "1.2", "b1"), briefing.ENOTFOUND)
-	_, _, err = st.ClaimSlot(briefing.Slot{Key: "no-schedule@x"})
+	_, _, err = st.ClaimSlot(briefing.Slot{Key: "no-schedule@x"}, 0)
 	wantCode(t, err, briefing.EINVALID)
 
 	quiet := SlotAt("morning", T0.Add(24*time.Hour))
-	if _, _, err := st.ClaimSlot(quiet); err != nil {
+	if _, _, err := st.ClaimSlot(quiet, 0); err != nil {
 		t.Fatal(err)
 	}
 	mustDo(t, st.MarkSlotQuiet(quiet.Key))
-	if got, claimed, err := st.ClaimSlot(quiet); err != nil || claimed || got.State != briefing.SlotQuiet {
+	if got, claimed, err := st.ClaimSlot(quiet, 0); err != nil || claimed || got.State != briefing.SlotQuiet {
 		t.Errorf("claim of a quiet slot: %+v, %v, %v", got, claimed, err)
 	}
 	wantCode(t, st.MarkSlotQuiet("evening@x"), briefing.ENOTFOUND)
+}
+
+// testSlotLeases has a claim hold until its lease runs out or is
+// released, so that a replica that died mid-slot leaves it to another, and
+// only then; of several retaking at once, one wins.
+func testSlotLeases(t *testing.T, open Opener) {
+	var now atomic.Pointer[time.Time]
+	at := func(t time.Time) { now.Store(&t) }
+	at(T0)
+	st := open(t, Options{Now: func() time.Time { return *now.Load() }})
+	s := SlotAt("hourly", T0)
+	if _, claimed, err := st.ClaimSlot(s, time.Minute); err != nil || !claimed {
+		t.Fatalf("first claim: %v, %v", claimed, err)
+	}
+	at(T0.Add(59 * time.Second))
+	if got, claimed, err := st.ClaimSlot(s, time.Minute); err != nil || claimed || got.Attempts != 1 {
+		t.Fatalf("claim while the lease holds: %+v, %v, %v", got, claimed, err)
+	}
+	at(T0.Add(time.Minute))
+	var wins atomic.Int32
+	var wg sync.WaitGroup
+	for range 6 {
+		wg.Go(func() {
+			got, claimed, err := st.ClaimSlot(s, 2*time.Minute)
+			if err != nil {
+				t.Error(err)
+			}
+			if claimed {
+				wins.Add(1)
+				if got.Attempts != 2 || !got.LeaseUntil.Equal(T0.Add(3*time.Minute)) || got.State != briefing.SlotClaimed {
+					t.Errorf("retaken slot %+v", got)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if n := wins.Load(); n != 1 {
+		t.Fatalf("%d callers retook the slot whose lease ran out, want 1", n)
+	}
+	if unfinished, err := st.UnfinishedSlots("hourly", T0); err != nil || len(unfinished) != 1 || unfinished[0].Key != s.Key {
+		t.Errorf("unfinished slots = %+v, %v", unfinished, err)
+	}
+	mustDo(t, st.ReleaseSlot(s.Key))
+	if got, claimed, err := st.ClaimSlot(s, time.Minute); err != nil || !claimed || got.Attempts != 3 {
+		t.Fatalf("claim after release: %+v, %v, %v", got, claimed, err)
+	}
+	mustDo(t, st.MarkSlotPosted(s.Key, "C1", "1.2", "b1"))
+	mustDo(t, st.ReleaseSlot(s.Key))
+	at(T0.Add(time.Hour))
+	if got, claimed, err := st.ClaimSlot(s, 0); err != nil || claimed || got.State != briefing.SlotPosted {
+		t.Errorf("claim of a posted slot after its lease: %+v, %v, %v", got, claimed, err)
+	}
+	mustDo(t, st.ReleaseSlot("unknown@x"))
+
+	later := SlotAt("hourly", T0.Add(2*time.Hour))
+	older := SlotAt("hourly", T0.Add(-2*time.Hour))
+	for _, sl := range []briefing.Slot{later, older} {
+		if _, _, err := st.ClaimSlot(sl, 0); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if unfinished, err := st.UnfinishedSlots("hourly", T0.Add(-time.Hour)); err != nil || len(unfinished) != 1 || unfinished[0].Key != later.Key {
+		t.Errorf("unfinished slots since T0-1h = %+v, %v; want only %s", unfinished, err, later.Key)
+	}
+	if unfinished, err := st.UnfinishedSlots("daily", T0.Add(-24*time.Hour)); err != nil || len(unfinished) != 0 {
+		t.Errorf("unfinished slots of another schedule = %+v, %v", unfinished, err)
+	}
 }
 
 // testClaimSlotRace claims the same slots from several goroutines at once,
@@ -73,7 +140,7 @@ func testClaimSlotRace(t *testing.T, open Opener) {
 	for range 8 {
 		wg.Go(func() {
 			for i := range slots {
-				_, claimed, err := st.ClaimSlot(SlotAt("morning", T0.Add(time.Duration(i)*time.Hour)))
+				_, claimed, err := st.ClaimSlot(SlotAt("morning", T0.Add(time.Duration(i)*time.Hour)), time.Minute)
 				if err != nil {
 					t.Error(err)
 				}
@@ -102,7 +169,7 @@ func testLastSlot(t *testing.T, open Opener) {
 		SlotAt("morning", T0.Add(-48*time.Hour)),
 		SlotAt("evening", T0.Add(10*time.Hour)),
 	} {
-		if _, _, err := st.ClaimSlot(s); err != nil {
+		if _, _, err := st.ClaimSlot(s, 0); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -76,7 +76,7 @@ func testPruneSlots(t *testing.T, open Opener) {
 	// A schedule whose slots are all old keeps its newest.
 	slots = append(slots, SlotAt("stopped", T0.Add(-100*time.Hour)), SlotAt("stopped", T0.Add(-200*time.Hour)))
 	for _, s := range slots {
-		if _, _, err := st.ClaimSlot(s); err != nil {
+		if _, _, err := st.ClaimSlot(s, 0); err != nil {
 			t.Fatal(err)
 		}
 	}

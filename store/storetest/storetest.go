@@ -46,6 +46,7 @@ func Run(t *testing.T, open Opener) {
 		"Cache":                        testCache,
 		"CacheValueIsACopy":            testCacheValueIsACopy,
 		"ClaimSlot":                    testClaimSlot,
+		"SlotLeases":                   testSlotLeases,
 		"ClaimSlotRace":                testClaimSlotRace,
 		"LastSlot":                     testLastSlot,
 		"Threads":                      testThreads,
