@@ -432,6 +432,7 @@ type Store interface {
 	ThreadStore
 	EventLog
 	JobQueue
+	VoteStore
 	// Ping reports whether the store can be used, for readiness checks.
 	Ping(ctx context.Context) error
 	Close() error
@@ -575,7 +576,7 @@ type Vote struct {
 	At      time.Time `json:"at"`
 }
 
-// VoteStore keeps readers' votes. store (bbolt) implements it.
+// VoteStore keeps readers' votes.
 type VoteStore interface {
 	// PutVote records v, replacing the same user's vote on the same story
 	// in the same destination.

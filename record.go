@@ -125,6 +125,18 @@ func ClaimOver(stored Slot, found bool, want Slot, lease time.Duration, now time
 	return stored, true
 }
 
+// CheckVote rejects a vote without a destination, story or user, or of a
+// value other than +1 and -1.
+func CheckVote(v Vote) error {
+	if v.Destination == "" || v.StoryID == "" || v.User == "" {
+		return Errorf(EINVALID, "a vote needs a destination, a story and a user")
+	}
+	if v.Value != 1 && v.Value != -1 {
+		return Errorf(EINVALID, "a vote is +1 or -1, not %d", v.Value)
+	}
+	return nil
+}
+
 // EndLease returns the update that ends a claimed slot's lease at now and
 // leaves a done slot alone, for ReleaseSlot.
 func EndLease(now time.Time) func(*Slot) {

@@ -10,16 +10,11 @@ import (
 	"github.com/briefing-bot/briefing"
 )
 
-var _ briefing.VoteStore = (*DB)(nil)
-
 // PutVote records v under its destination, story and user, replacing
 // that user's earlier vote on the story there.
 func (db *DB) PutVote(v briefing.Vote) error {
-	if v.Destination == "" || v.StoryID == "" || v.User == "" {
-		return briefing.Errorf(briefing.EINVALID, "a vote needs a destination, a story and a user")
-	}
-	if v.Value != 1 && v.Value != -1 {
-		return briefing.Errorf(briefing.EINVALID, "a vote is +1 or -1, not %d", v.Value)
+	if err := briefing.CheckVote(v); err != nil {
+		return err
 	}
 	err := db.bolt.Update(func(tx *bolt.Tx) error {
 		votes, err := tx.Bucket(bucketVotes).CreateBucketIfNotExists([]byte(v.Destination))

@@ -118,10 +118,8 @@ func wire(cfg *Config, logger *slog.Logger) (*App, error) {
 			MaxInputTokens: cfg.LLM.MaxInputTokens, Logger: logger}
 		answerer.Completer = pool
 	}
-	// Readers' votes tune rankings where the store keeps them.
-	votes, _ := st.(briefing.VoteStore)
 	eng := engine.New(engine.Options{
-		Votes:  votes,
+		Votes:  st,
 		Topics: topics(cfg.Topics),
 		Store:  st,
 		Collector: collect.New(collect.Options{

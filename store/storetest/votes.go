@@ -7,13 +7,10 @@ import (
 	"github.com/briefing-bot/briefing"
 )
 
-// testVotes holds a store that keeps votes (briefing.VoteStore) to one
-// vote per user, story and destination, the last one cast.
+// testVotes holds the store to one vote per user, story and destination,
+// the last one cast.
 func testVotes(t *testing.T, open Opener) {
-	st, ok := openAt(t, open).(briefing.VoteStore)
-	if !ok {
-		t.Skip("the store keeps no votes")
-	}
+	st := openAt(t, open)
 	vote := func(dest, story, user string, value int, at time.Time) {
 		t.Helper()
 		if err := st.PutVote(briefing.Vote{Destination: dest, StoryID: story, User: user, Value: value,
