@@ -296,6 +296,10 @@ type FeedStore interface {
 	// Article returns a stored article; the collector skips fetching the
 	// page of an article it already has. A missing one is ENOTFOUND.
 	Article(id string) (Article, error)
+	// ClaimFetch claims the next fetch of the feed at url for lease by
+	// the store's clock, unless a claim of it holds: of the replicas
+	// collecting one interval, one fetches each feed.
+	ClaimFetch(url string, lease time.Duration) (bool, error)
 }
 
 // FeedStatus is how one feed's collection went.

@@ -45,6 +45,11 @@ type Options struct {
 	// Feeds, which the operator configures, may be on any address either
 	// way.
 	AllowPrivatePages bool
+	// FetchLease, when set, has each feed fetched only after claiming it
+	// for that long in the store (FeedStore.ClaimFetch): replicas sharing
+	// a database then fetch each feed once per collect interval between
+	// them. A feed another holds is reported unchanged.
+	FetchLease time.Duration
 }
 
 func (o Options) withDefaults() Options {
@@ -229,6 +234,16 @@ func (c *Collector) Collect(ctx context.Context, st briefing.FeedStore, topics [
 func (c *Collector) collectFeed(ctx context.Context, st briefing.FeedStore, job *feedJob, pages chan struct{}) (Result, error) {
 	started := time.Now()
 	now := c.now()
+	if c.opts.FetchLease > 0 {
+		mine, err := st.ClaimFetch(job.url, c.opts.FetchLease)
+		if err != nil {
+			return Result{}, fmt.Errorf("claim fetch of feed %s: %w", job.url, err)
+		}
+		if !mine {
+			c.log.Debug("feed fetched by another process this interval", slog.String("feed_url", job.url))
+			return Result{FeedURL: job.url, Status: StatusUnchanged, Duration: time.Since(started)}, nil
+		}
+	}
 	state, err := st.Feed(job.url)
 	if err != nil && briefing.ErrorCode(err) != briefing.ENOTFOUND {
 		return Result{}, fmt.Errorf("load state of feed %s: %w", job.url, err)

@@ -87,6 +87,9 @@ func (s *memStore) Article(id string) (briefing.Article, error) {
 	return briefing.Article{}, briefing.Errorf(briefing.ENOTFOUND, "article %s not found", id)
 }
 
+// ClaimFetch grants every fetch: one collector uses the store.
+func (s *memStore) ClaimFetch(string, time.Duration) (bool, error) { return true, nil }
+
 func (s *memStore) state(url string) briefing.FeedState {
 	s.mu.Lock()
 	defer s.mu.Unlock()

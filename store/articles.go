@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
+	"sync"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -52,6 +53,27 @@ func (db *DB) PutArticles(arts []briefing.Article) (int, error) {
 		return 0, err
 	}
 	return added, nil
+}
+
+// fetchClaims are claimed feed fetches: feed URL → end of the claim.
+type fetchClaims struct {
+	mu    sync.Mutex
+	until map[string]time.Time
+}
+
+// ClaimFetch claims the next fetch of the feed at url for lease.
+func (db *DB) ClaimFetch(url string, lease time.Duration) (bool, error) {
+	now := db.now()
+	db.fetches.mu.Lock()
+	defer db.fetches.mu.Unlock()
+	if db.fetches.until[url].After(now) {
+		return false, nil
+	}
+	if db.fetches.until == nil {
+		db.fetches.until = map[string]time.Time{}
+	}
+	db.fetches.until[url] = now.Add(lease)
+	return true, nil
 }
 
 // Article returns the stored article with that id.

@@ -142,6 +142,9 @@ type DB struct {
 	// before it was claimed by a process that has ended.
 	opened time.Time
 	leases *jobLeases
+	// fetches are the feed fetch claims; one process holds the file, so
+	// they need not outlive it.
+	fetches fetchClaims
 }
 
 // Open opens the store at path, creating its folder and file when missing,

@@ -129,6 +129,7 @@ func wire(cfg *Config, logger *slog.Logger) (*App, error) {
 			MaxBodyBytes:      cfg.Collect.MaxBodyBytes,
 			Concurrency:       cfg.Collect.Concurrency,
 			AllowPrivatePages: cfg.Collect.AllowPrivatePages,
+			FetchLease:        fetchLease(cfg),
 			Logger:            logger,
 			Metrics:           m,
 		}),
@@ -156,6 +157,17 @@ func openStore(cfg StoreConfig, logger *slog.Logger) (briefing.Store, error) {
 		return postgres.Open(ctx, cfg.DSN, postgres.Options{Retention: cfg.Retention.D(), Logger: logger})
 	}
 	return store.Open(cfg.Path, store.Options{Retention: cfg.Retention.D(), Logger: logger})
+}
+
+// fetchLease shares the feed fetches between the replicas on one
+// PostgreSQL database: each claims a feed for most of collect.interval,
+// so that its own next round finds the claim run out. With bbolt there is
+// one process, and every collection fetches.
+func fetchLease(cfg *Config) time.Duration {
+	if cfg.Store.Driver != driverPostgres {
+		return 0
+	}
+	return cfg.Collect.Interval.D() * 9 / 10
 }
 
 func userAgent(configured string) string {

@@ -41,6 +41,21 @@ func (db *DB) PutFeed(st briefing.FeedState) error {
 	return nil
 }
 
+// ClaimFetch claims the next fetch of the feed at url for lease. The row
+// of the feed decides between replicas: one INSERT, or one UPDATE of a
+// claim that ran out, succeeds.
+func (db *DB) ClaimFetch(url string, lease time.Duration) (bool, error) {
+	ctx, cancel := db.call()
+	defer cancel()
+	now := db.now()
+	tag, err := db.pool.Exec(ctx, `INSERT INTO feed_fetches (url, until) VALUES ($1, $2)
+		ON CONFLICT (url) DO UPDATE SET until = EXCLUDED.until WHERE feed_fetches.until <= $3`, url, now.Add(lease), now)
+	if err != nil {
+		return false, fmt.Errorf("claim fetch of %s: %w", url, err)
+	}
+	return tag.RowsAffected() == 1, nil
+}
+
 // PutArticles stores arts in one transaction and returns how many were new.
 //
 // An article is not new when one with its ID is stored, or one with the same

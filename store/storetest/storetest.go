@@ -31,6 +31,7 @@ var T0 = time.Date(2026, 11, 25, 8, 0, 0, 0, time.UTC)
 // subtests run in parallel, as the stores of replicas would.
 func Run(t *testing.T, open Opener) {
 	tests := map[string]func(*testing.T, Opener){
+		"ClaimFetch":                   testClaimFetch,
 		"Feed":                         testFeed,
 		"PutArticlesDedup":             testPutArticlesDedup,
 		"PutArticlesRejectsBadBatch":   testPutArticlesRejectsBadBatch,
