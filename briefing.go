@@ -599,3 +599,45 @@ type Feedback interface {
 	// to destination, one line per story.
 	Why(ctx context.Context, destination string) ([]string, error)
 }
+
+// Subscription is a destination's set-up of a topic made in chat: the
+// times it gets the topic's briefing, and the audience its briefings are
+// written for.
+type Subscription struct {
+	Destination string `json:"destination"`
+	Topic       string `json:"topic"`
+	// Cron is a five-field cron spec or a descriptor (@daily, @every 1h)
+	// read in Timezone (an IANA name); "" when only the audience is set.
+	Cron     string `json:"cron,omitempty"`
+	Timezone string `json:"timezone,omitempty"`
+	Audience string `json:"audience,omitempty"`
+	// By is who made the last change, as the platform names them.
+	By        string    `json:"by"`
+	UpdatedAt time.Time `json:"updated_at"`
+}
+
+// SubscriptionStore keeps the subscriptions made in chat. store (bbolt)
+// implements it.
+type SubscriptionStore interface {
+	// PutSubscription records s, replacing the destination's set-up of
+	// the same topic.
+	PutSubscription(s Subscription) error
+	// DeleteSubscription forgets the destination's set-up of the topic;
+	// an unknown one is no error.
+	DeleteSubscription(destination, topic string) error
+	// Subscriptions returns every stored subscription.
+	Subscriptions() ([]Subscription, error)
+}
+
+// ChannelSetup changes what a destination gets, for commands in chat.
+// Every change returns what now holds and is logged with who made it.
+type ChannelSetup interface {
+	// Subscribe makes destination get topic's briefing at cron in zone.
+	Subscribe(ctx context.Context, destination, topic, cron, zone, by string) (Subscription, error)
+	// Unsubscribe stops destination's subscription to topic.
+	Unsubscribe(ctx context.Context, destination, topic, by string) error
+	// SetAudience sets the audience of destination's briefings of topic.
+	SetAudience(ctx context.Context, destination, topic, audience, by string) (Subscription, error)
+	// Subscriptions returns destination's set-up, topic by topic.
+	Subscriptions(destination string) ([]Subscription, error)
+}

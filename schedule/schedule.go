@@ -61,6 +61,9 @@ type Schedule struct {
 	// WhenQuiet is what a destination with nothing new gets: WhenQuietNote
 	// (also for "") or WhenQuietSkip.
 	WhenQuiet string
+	// Destination is the one destination of a schedule set up in chat
+	// ("slack:C123"); config schedules leave it to the Poster.
+	Destination string
 }
 
 // What a schedule does for a destination with nothing new.
@@ -119,6 +122,7 @@ type Scheduler struct {
 
 	mu         sync.Mutex
 	cron       *cron.Cron
+	jobCtx     context.Context
 	cancelJobs context.CancelFunc
 	quitSweep  chan struct{}
 	sweeping   sync.WaitGroup
@@ -126,9 +130,10 @@ type Scheduler struct {
 
 // entry is a schedule with its parsed spec.
 type entry struct {
-	sc    Schedule
-	sched cron.Schedule
-	log   *slog.Logger
+	sc     Schedule
+	sched  cron.Schedule
+	log    *slog.Logger
+	cronID cron.EntryID // while the scheduler runs
 }
 
 // New checks and parses every schedule. Errors are *briefing.Error
@@ -221,22 +226,21 @@ func (s *Scheduler) Start(ctx context.Context) error {
 	c := cron.New(cron.WithLocation(time.UTC), cron.WithLogger(cronLogger{s.log}))
 	jobCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	for _, e := range s.entries {
-		c.Schedule(e.sched, s.cronJob(jobCtx, e))
+		e.cronID = c.Schedule(e.sched, s.cronJob(jobCtx, e))
 	}
 	// cron runs before the catch-up, which may take a minute building with
 	// an LLM: a slot due meanwhile is fired by cron instead of being lost
 	// (cron counts from its start and never looks back). A slot both reach
 	// is posted once, since Fire runs one slot once.
 	c.Start()
-	s.cron, s.cancelJobs = c, cancel
+	s.cron, s.jobCtx, s.cancelJobs = c, jobCtx, cancel
 	for _, e := range s.entries {
 		s.catchUp(ctx, e)
 	}
+	// Swept also without schedules: chat subscriptions may come.
 	s.quitSweep = make(chan struct{})
-	if len(s.entries) > 0 {
-		quit := s.quitSweep
-		s.sweeping.Go(func() { s.sweep(jobCtx, quit) })
-	}
+	quit := s.quitSweep
+	s.sweeping.Go(func() { s.sweep(jobCtx, quit) })
 	s.log.Info("scheduler started", slog.Int("schedules", len(s.entries)))
 	return nil
 }
@@ -294,7 +298,7 @@ func (s *Scheduler) catchUp(ctx context.Context, e *entry) {
 // Its fires run on ctx, like cron's jobs; quit stops it between them.
 func (s *Scheduler) sweep(ctx context.Context, quit <-chan struct{}) {
 	every := maxSweepInterval
-	for _, e := range s.entries {
+	for _, e := range s.current() {
 		every = min(every, slotLease(e.sc)/2)
 	}
 	t := time.NewTicker(every)
@@ -305,7 +309,7 @@ func (s *Scheduler) sweep(ctx context.Context, quit <-chan struct{}) {
 			return
 		case <-t.C:
 		}
-		for _, e := range s.entries {
+		for _, e := range s.current() {
 			s.retryUnfinished(ctx, quit, e)
 		}
 	}
@@ -352,7 +356,7 @@ func (s *Scheduler) fireRecovering(ctx context.Context, e *entry, slotTime time.
 func (s *Scheduler) Stop(ctx context.Context) error {
 	s.mu.Lock()
 	c, cancel, quit := s.cron, s.cancelJobs, s.quitSweep
-	s.cron, s.cancelJobs = nil, nil
+	s.cron, s.jobCtx, s.cancelJobs = nil, nil, nil
 	s.mu.Unlock()
 	if c == nil {
 		return nil

@@ -82,6 +82,7 @@ var (
 	bucketEventTimes     = []byte("event_times")    // timeKey(first delivery)+id → nil
 	bucketJobs           = []byte("jobs")           // job id → Job, while pending
 	bucketVotes          = []byte("votes")          // destination / story id+"\x00"+user → Vote
+	bucketSubscriptions  = []byte("subscriptions")  // destination+"\x00"+topic → Subscription
 )
 
 var keySchemaVersion = []byte("schema_version")
@@ -120,6 +121,7 @@ var migrations = []func(tx *bolt.Tx) error{
 		return indexArticlesByFeed(tx)
 	},
 	func(tx *bolt.Tx) error { return createBuckets(tx, bucketVotes) },
+	func(tx *bolt.Tx) error { return createBuckets(tx, bucketSubscriptions) },
 }
 
 func createBuckets(tx *bolt.Tx, names ...[]byte) error {

@@ -61,7 +61,12 @@ type Options struct {
 	Jobs briefing.JobQueue
 	// Feedback, when set, records readers' votes on stories and explains
 	// rankings (/briefing why).
-	Feedback  briefing.Feedback
+	Feedback briefing.Feedback
+	// Setup, when set, lets channels set themselves up with /briefing
+	// subscribe, unsubscribe and audience; Admins, when not empty, are
+	// the only users who may.
+	Setup     briefing.ChannelSetup
+	Admins    []string
 	Schedules []ScheduleInfo
 	Logger    *slog.Logger
 	Metrics   *metrics.Metrics

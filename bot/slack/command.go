@@ -84,7 +84,9 @@ func (b *Bot) topicIDs() string {
 // help lists the topics and the schedules that post in channel.
 func (b *Bot) help(channel string) string {
 	var sb strings.Builder
-	sb.WriteString("*/briefing TOPIC* posts a news briefing in this channel; reply in its thread to ask a follow-up.\n*Topics:*\n")
+	sb.WriteString("*/briefing TOPIC* posts a news briefing in this channel; reply in its thread to ask a follow-up.\n" +
+		"`/briefing subscribe cloud weekdays 08:00 Europe/Berlin`, `unsubscribe cloud`, `list`, `audience cloud TEXT`, " +
+		"`topics` and `why` set this channel up.\n*Topics:*\n")
 	topics := b.opts.Service.Topics()
 	if len(topics) == 0 {
 		sb.WriteString("none are configured\n")

@@ -100,17 +100,6 @@ func (s *session) interactive(ctx context.Context, cb slack.InteractionCallback)
 	}
 }
 
-// channelCommand answers the commands about the channel's own set-up,
-// which take precedence over topics of the same name.
-func (b *Bot) channelCommand(cmd slack.SlashCommand, arg string) (string, bool) {
-	word, _, _ := strings.Cut(arg, " ")
-	switch strings.ToLower(word) {
-	case "why":
-		return b.why(context.Background(), cmd.ChannelID), true
-	}
-	return "", false
-}
-
 // why answers "/briefing why": the last briefing's order in channel.
 func (b *Bot) why(ctx context.Context, channel string) string {
 	if b.opts.Feedback == nil {

@@ -215,7 +215,7 @@ func postFlags(fs *flag.FlagSet) func(context.Context, *Env, []string) error {
 		if err != nil {
 			return err
 		}
-		bot, err := newSlackBot(app)
+		bot, err := newSlackBot(app, nil)
 		if err != nil {
 			return err
 		}

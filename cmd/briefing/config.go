@@ -32,6 +32,7 @@ type Config struct {
 	Topics    []TopicConfig    `yaml:"topics"`
 	Schedules []ScheduleConfig `yaml:"schedules"`
 	Server    ServerConfig     `yaml:"server"`
+	Chat      ChatConfig       `yaml:"chat"`
 }
 
 type StoreConfig struct {
@@ -129,6 +130,13 @@ type ScheduleConfig struct {
 
 type ServerConfig struct {
 	Listen string `yaml:"listen"`
+}
+
+// ChatConfig is how channels are set up from chat.
+type ChatConfig struct {
+	// Admins are the Slack user ids (U…) and Teams AAD object ids who
+	// alone may change a channel's set-up; empty lets anyone in it.
+	Admins []string `yaml:"admins"`
 }
 
 // Duration is a time.Duration written as Go writes it: "30s", "24h".
@@ -434,6 +442,11 @@ func (cfg *Config) validate(lines map[string]int) []Problem {
 		}
 	default:
 		add("store.driver", "%q is not one of bbolt, postgres", cfg.Store.Driver)
+	}
+	for i, id := range cfg.Chat.Admins {
+		if id == "" || strings.ContainsAny(id, " \t\n<>@") {
+			add(fmt.Sprintf("chat.admins[%d]", i), "%q is not a Slack user id (U…) or a Teams AAD object id", id)
+		}
 	}
 	if cfg.Collect.Concurrency < 0 {
 		add("collect.concurrency", "must not be negative")

@@ -122,6 +122,7 @@ func TestConfigProblems(t *testing.T) {
 		"max retries":         {validConfig + "llm:\n  providers:\n    - {name: a, kind: openai, model: m, max_retries: -1}\n", []string{"llm.providers[0].max_retries: must not be negative"}},
 		"max input tokens":    {validConfig + "llm: {max_input_tokens: -5}\n", []string{"llm.max_input_tokens: must not be negative"}},
 		"listen":              {validConfig + "server: {listen: 9090}\n", []string{`server.listen: "9090" is not a host:port address`}},
+		"chat admins":         {validConfig + "chat: {admins: [U1, '<@U2>']}\n", []string{`chat.admins[1]: "<@U2>" is not a Slack user id (U…) or a Teams AAD object id`}},
 		"teams channel needs its service url": {validConfig + "schedules:\n  - {topic: cloud, cron: '@daily', teams_channel: '19:x@thread.tacv2'}\n",
 			[]string{"schedules[0].teams_service_url: is required with teams_channel"}},
 		"teams app needs its secrets": {validConfig + "teams: {app_id: a, token_url: 'nope'}\n",

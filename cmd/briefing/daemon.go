@@ -63,8 +63,9 @@ func OpenDaemon(ctx context.Context, app *App) (_ *Daemon, err error) {
 	mux.Handle("GET /metrics", promhttp.HandlerFor(app.Registry, promhttp.HandlerOpts{}))
 	d.healthSrv = &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
 
+	setup := chatSetup(app)
 	if cfg.Slack.Enabled() {
-		if d.slack, err = newSlackBot(app); err != nil {
+		if d.slack, err = newSlackBot(app, setup); err != nil {
 			return nil, err
 		}
 		if err = d.slack.Check(ctx); err != nil {
@@ -80,7 +81,7 @@ func OpenDaemon(ctx context.Context, app *App) (_ *Daemon, err error) {
 		}
 		d.teamsSrv = &http.Server{Handler: d.teams.Handler(), ReadHeaderTimeout: 5 * time.Second}
 	}
-	if d.sched, err = newScheduler(app, d.slack, d.teams); err != nil {
+	if d.sched, err = newScheduler(app, d.slack, d.teams, setup); err != nil {
 		return nil, err
 	}
 	return d, nil

@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/briefing-bot/briefing"
@@ -88,7 +89,7 @@ func collectLoop(ctx context.Context, app *App) {
 	}
 }
 
-func newSlackBot(app *App) (*slackbot.Bot, error) {
+func newSlackBot(app *App, setup *schedule.Setup) (*slackbot.Bot, error) {
 	opts := slackbot.Options{
 		BotToken: app.Config.Slack.BotToken,
 		AppToken: app.Config.Slack.AppToken,
@@ -97,8 +98,12 @@ func newSlackBot(app *App) (*slackbot.Bot, error) {
 		Threads:  app.Store,
 		Jobs:     app.Store,
 		Feedback: app.Engine,
+		Admins:   app.Config.Chat.Admins,
 		Logger:   app.Logger,
 		Metrics:  app.Metrics,
+	}
+	if setup != nil {
+		opts.Setup = setup
 	}
 	for _, s := range app.Config.Schedules {
 		if s.SlackChannel != "" {
@@ -118,7 +123,7 @@ func newTeamsBot(app *App) (*teams.Bot, error) {
 	})
 }
 
-func newScheduler(app *App, slackBot *slackbot.Bot, teamsBot *teams.Bot) (*schedule.Scheduler, error) {
+func newScheduler(app *App, slackBot *slackbot.Bot, teamsBot *teams.Bot, setup *schedule.Setup) (*schedule.Scheduler, error) {
 	p := poster{slack: slackBot, teams: teamsBot, targets: map[string]ScheduleConfig{}, log: app.Logger}
 	var schedules []schedule.Schedule
 	for _, s := range app.Config.Schedules {
@@ -134,8 +139,29 @@ func newScheduler(app *App, slackBot *slackbot.Bot, teamsBot *teams.Bot) (*sched
 		schedules = append(schedules, schedule.Schedule{ID: s.ID, Topic: s.Topic, Spec: s.Cron,
 			Location: loc, Grace: s.Grace.D(), Audience: s.Audience, WhenQuiet: s.WhenQuiet})
 	}
-	return schedule.New(schedule.Options{Schedules: schedules, Service: app.Engine, Ledger: app.Store,
+	if setup != nil {
+		subscribed, err := schedule.Schedules(setup.Store, func(id string) bool { _, ok := app.Engine.Topic(id); return ok }, app.Logger)
+		if err != nil {
+			return nil, fmt.Errorf("load chat subscriptions: %w", err)
+		}
+		schedules = append(schedules, subscribed...)
+	}
+	sched, err := schedule.New(schedule.Options{Schedules: schedules, Service: app.Engine, Ledger: app.Store,
 		Poster: p, Metrics: app.Metrics, Logger: app.Logger})
+	if setup != nil && err == nil {
+		setup.Scheduler = sched
+	}
+	return sched, err
+}
+
+// chatSetup keeps the subscriptions made in chat, where the store can; its
+// Scheduler is set once the scheduler is built.
+func chatSetup(app *App) *schedule.Setup {
+	st, ok := app.Store.(briefing.SubscriptionStore)
+	if !ok {
+		return nil
+	}
+	return &schedule.Setup{Store: st, Logger: app.Logger, Now: time.Now}
 }
 
 // poster delivers a scheduled briefing to each destination of its
@@ -147,6 +173,19 @@ type poster struct {
 	log     *slog.Logger
 }
 
+// target is where s posts: its config entry, or for a chat subscription
+// the channel it was made in.
+func (p poster) target(s schedule.Schedule) ScheduleConfig {
+	if t, ok := p.targets[s.ID]; ok {
+		return t
+	}
+	t := ScheduleConfig{ID: s.ID, Topic: s.Topic}
+	if ch, ok := strings.CutPrefix(s.Destination, "slack:"); ok && p.slack != nil {
+		t.SlackChannel = ch
+	}
+	return t
+}
+
 func (p poster) canPost(s ScheduleConfig) bool {
 	return (s.SlackChannel != "" && p.slack != nil) || (s.TeamsChannel != "" && p.teams != nil) || s.TeamsWebhook != ""
 }
@@ -154,7 +193,7 @@ func (p poster) canPost(s ScheduleConfig) bool {
 // Destinations lists the schedule's destinations this process can post
 // to: its Slack channel, Teams channel and Teams webhook.
 func (p poster) Destinations(s schedule.Schedule) []string {
-	t := p.targets[s.ID]
+	t := p.target(s)
 	var dests []string
 	if t.SlackChannel != "" && p.slack != nil {
 		dests = append(dests, briefing.SlackDestination(t.SlackChannel))
@@ -170,7 +209,7 @@ func (p poster) Destinations(s schedule.Schedule) []string {
 
 // Post posts b to one of the schedule's destinations.
 func (p poster) Post(ctx context.Context, s schedule.Schedule, slot briefing.Slot, dest string, b *briefing.Briefing) (string, error) {
-	t := p.targets[s.ID]
+	t := p.target(s)
 	switch dest {
 	case briefing.SlackDestination(t.SlackChannel):
 		return p.slack.PostBriefing(ctx, t.SlackChannel, b, slot.Key)
@@ -185,7 +224,7 @@ func (p poster) Post(ctx context.Context, s schedule.Schedule, slot briefing.Slo
 // PostNote posts the one line saying that dest has nothing new. Slack
 // gets it with a link to the last briefing there.
 func (p poster) PostNote(ctx context.Context, s schedule.Schedule, slot briefing.Slot, dest string, quiet *briefing.Quiet) error {
-	t := p.targets[s.ID]
+	t := p.target(s)
 	switch dest {
 	case briefing.SlackDestination(t.SlackChannel):
 		_, err := p.slack.PostNote(ctx, t.SlackChannel, quiet, slot.Key)
@@ -203,7 +242,7 @@ func (p poster) PostNote(ctx context.Context, s schedule.Schedule, slot briefing
 // metadata carries the slot key. Teams keeps no such mark, so a
 // Teams-only slot claimed before a crash is posted again within grace.
 func (p poster) FindPosted(ctx context.Context, s schedule.Schedule, slot briefing.Slot) (string, string, bool, error) {
-	ch := p.targets[s.ID].SlackChannel
+	ch := p.target(s).SlackChannel
 	if ch == "" || p.slack == nil {
 		return "", "", false, nil
 	}

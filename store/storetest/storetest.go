@@ -57,6 +57,7 @@ func Run(t *testing.T, open Opener) {
 		"FirstDeliveryRace":            testFirstDeliveryRace,
 		"Jobs":                         testJobs,
 		"Votes":                        testVotes,
+		"Subscriptions":                testSubscriptions,
 		"ClaimJobsOldestFirst":         testClaimJobsOldestFirst,
 		"ClaimJobsRace":                testClaimJobsRace,
 		"Prune":                        testPrune,
