@@ -142,6 +142,9 @@ type Server struct {
 	refused map[string]string
 	// streaming holds the channel+"/"+ts of messages started and not stopped.
 	streaming map[string]bool
+	// spread sends envelopes round-robin over every open connection, as
+	// Slack does with the (up to 10) connections of one app.
+	spread bool
 }
 
 type stored struct {
@@ -336,6 +339,21 @@ func (s *Server) Connections() int {
 	return s.connections
 }
 
+// WaitConnected blocks until n socket-mode connections are open at once.
+func (s *Server) WaitConnected(tb testing.TB, n int) {
+	tb.Helper()
+	s.waitFor(tb, fmt.Sprintf("%d open socket-mode connections", n), func() bool { return len(s.sockets) >= n })
+}
+
+// SpreadEnvelopes makes later envelopes go round-robin over every open
+// connection rather than to the newest, as Slack spreads them over the
+// connections of one app (replicas of a bot each hold one).
+func (s *Server) SpreadEnvelopes() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.spread = true
+}
+
 // WaitDisconnected blocks until no socket-mode connection is open, as after
 // the client shut down.
 func (s *Server) WaitDisconnected(tb testing.TB) {
@@ -444,6 +462,9 @@ func (s *Server) send(tb testing.TB, kind string, acceptsPayload bool, payload j
 	})
 	s.mu.Lock()
 	s.envelopeSeq++
+	if s.spread && len(s.sockets) > 0 {
+		c = s.sockets[s.envelopeSeq%len(s.sockets)]
+	}
 	id := fmt.Sprintf("env-%04d", s.envelopeSeq)
 	s.sent[id] = time.Now()
 	s.mu.Unlock()
