@@ -605,7 +605,10 @@ type Feedback interface {
 // written for.
 type Subscription struct {
 	Destination string `json:"destination"`
-	Topic       string `json:"topic"`
+	// Address reaches the destination beyond its key: a Teams
+	// conversation's serviceUrl.
+	Address string `json:"address,omitempty"`
+	Topic   string `json:"topic"`
 	// Cron is a five-field cron spec or a descriptor (@daily, @every 1h)
 	// read in Timezone (an IANA name); "" when only the audience is set.
 	Cron     string `json:"cron,omitempty"`
@@ -632,8 +635,9 @@ type SubscriptionStore interface {
 // ChannelSetup changes what a destination gets, for commands in chat.
 // Every change returns what now holds and is logged with who made it.
 type ChannelSetup interface {
-	// Subscribe makes destination get topic's briefing at cron in zone.
-	Subscribe(ctx context.Context, destination, topic, cron, zone, by string) (Subscription, error)
+	// Subscribe makes sub.Destination get sub.Topic's briefing at
+	// sub.Cron in sub.Timezone; the audience set before is kept.
+	Subscribe(ctx context.Context, sub Subscription) (Subscription, error)
 	// Unsubscribe stops destination's subscription to topic.
 	Unsubscribe(ctx context.Context, destination, topic, by string) error
 	// SetAudience sets the audience of destination's briefings of topic.

@@ -62,8 +62,10 @@ type Schedule struct {
 	// (also for "") or WhenQuietSkip.
 	WhenQuiet string
 	// Destination is the one destination of a schedule set up in chat
-	// ("slack:C123"); config schedules leave it to the Poster.
+	// ("slack:C123"); config schedules leave it to the Poster. Address
+	// reaches it beyond its key (a Teams serviceUrl).
 	Destination string
+	Address     string
 }
 
 // What a schedule does for a destination with nothing new.

@@ -82,7 +82,7 @@ func FromSubscription(sub briefing.Subscription) (Schedule, error) {
 		return Schedule{}, err
 	}
 	return Schedule{ID: SubscriptionID(sub.Destination, sub.Topic), Topic: sub.Topic, Spec: sub.Cron,
-		Location: loc, Audience: sub.Audience, Destination: sub.Destination}, nil
+		Location: loc, Audience: sub.Audience, Destination: sub.Destination, Address: sub.Address}, nil
 }
 
 // Setup keeps the subscriptions made in chat in Store and runs them on
@@ -136,15 +136,17 @@ func (u *Setup) find(destination, topic string) (briefing.Subscription, bool, er
 	return briefing.Subscription{Destination: destination, Topic: topic}, false, err
 }
 
-// Subscribe makes destination get topic's briefing at spec in zone.
-func (u *Setup) Subscribe(_ context.Context, destination, topic, spec, zone, by string) (briefing.Subscription, error) {
+// Subscribe makes req.Destination get req.Topic's briefing at req.Cron
+// in req.Timezone, keeping the audience set before.
+func (u *Setup) Subscribe(_ context.Context, req briefing.Subscription) (briefing.Subscription, error) {
 	u.mu.Lock()
 	defer u.mu.Unlock()
+	destination, topic := req.Destination, req.Topic
 	sub, _, err := u.find(destination, topic)
 	if err != nil {
 		return sub, err
 	}
-	sub.Cron, sub.Timezone, sub.By, sub.UpdatedAt = spec, zone, by, u.Now()
+	sub.Address, sub.Cron, sub.Timezone, sub.By, sub.UpdatedAt = req.Address, req.Cron, req.Timezone, req.By, u.Now()
 	sc, err := FromSubscription(sub)
 	if err != nil {
 		return sub, err
@@ -157,7 +159,7 @@ func (u *Setup) Subscribe(_ context.Context, destination, topic, spec, zone, by 
 		return sub, err
 	}
 	u.Logger.Info("chat subscription set", slog.String("destination", destination), slog.String("topic", topic),
-		slog.String("cron", spec), slog.String("timezone", zone), slog.String("by", by))
+		slog.String("cron", sub.Cron), slog.String("timezone", sub.Timezone), slog.String("by", sub.By))
 	return sub, nil
 }
 

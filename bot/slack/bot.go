@@ -90,6 +90,8 @@ type Bot struct {
 	builds  *chat.Queue
 	answers *chat.Queue
 	replies *chat.Queue // busy replies to refused questions
+	// commands answers the set-up commands (subscribe, list, why, …).
+	commands *chat.Commands
 
 	// connected is whether the socket-mode connection is up, for
 	// readiness checks.
@@ -182,6 +184,8 @@ func New(opts Options) (*Bot, error) {
 		answers: chat.NewQueue(maxAnswers, maxWaiting, log),
 		replies: chat.NewQueue(maxBusyReplies, maxBusyWaiting, log),
 	}
+	b.commands = &chat.Commands{Service: opts.Service, Setup: opts.Setup, Feedback: opts.Feedback, Admins: opts.Admins,
+		Logger: log, Markup: slackMarkup}
 	for name, q := range map[string]*chat.Queue{kindCommand: b.builds, kindQuestion: b.answers, "slack.busy": b.replies} {
 		q.Observe(func(running, waiting int) { opts.Metrics.Queued(name, running, waiting) })
 	}

@@ -2,7 +2,6 @@ package slack
 
 import (
 	"context"
-	"fmt"
 	"log/slog"
 	"strings"
 
@@ -98,16 +97,4 @@ func (s *session) interactive(ctx context.Context, cb slack.InteractionCallback)
 				slog.String("message", cb.Container.MessageTs), slog.String("value", a.Value))
 		}
 	}
-}
-
-// why answers "/briefing why": the last briefing's order in channel.
-func (b *Bot) why(ctx context.Context, channel string) string {
-	if b.opts.Feedback == nil {
-		return "I keep no record of how briefings here were ranked."
-	}
-	lines, err := b.opts.Feedback.Why(ctx, briefing.SlackDestination(channel))
-	if err != nil {
-		return Escape(briefing.ErrorMessage(err))
-	}
-	return fmt.Sprintf("*Why the last briefing here came in this order:*\n%s", Escape(strings.Join(lines, "\n")))
 }
