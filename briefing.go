@@ -437,6 +437,7 @@ type Store interface {
 	EventLog
 	JobQueue
 	VoteStore
+	SubscriptionStore
 	// Ping reports whether the store can be used, for readiness checks.
 	Ping(ctx context.Context) error
 	Close() error
@@ -619,8 +620,7 @@ type Subscription struct {
 	UpdatedAt time.Time `json:"updated_at"`
 }
 
-// SubscriptionStore keeps the subscriptions made in chat. store (bbolt)
-// implements it.
+// SubscriptionStore keeps the subscriptions made in chat.
 type SubscriptionStore interface {
 	// PutSubscription records s, replacing the destination's set-up of
 	// the same topic.

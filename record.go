@@ -137,6 +137,14 @@ func CheckVote(v Vote) error {
 	return nil
 }
 
+// CheckSubscription rejects a subscription without a destination or topic.
+func CheckSubscription(s Subscription) error {
+	if s.Destination == "" || s.Topic == "" {
+		return Errorf(EINVALID, "a subscription needs a destination and a topic")
+	}
+	return nil
+}
+
 // EndLease returns the update that ends a claimed slot's lease at now and
 // leaves a done slot alone, for ReleaseSlot.
 func EndLease(now time.Time) func(*Slot) {

@@ -9,14 +9,12 @@ import (
 	"github.com/briefing-bot/briefing"
 )
 
-var _ briefing.SubscriptionStore = (*DB)(nil)
-
 func subscriptionKey(destination, topic string) []byte { return []byte(destination + "\x00" + topic) }
 
 // PutSubscription records s under its destination and topic.
 func (db *DB) PutSubscription(s briefing.Subscription) error {
-	if s.Destination == "" || s.Topic == "" {
-		return briefing.Errorf(briefing.EINVALID, "a subscription needs a destination and a topic")
+	if err := briefing.CheckSubscription(s); err != nil {
+		return err
 	}
 	err := db.bolt.Update(func(tx *bolt.Tx) error {
 		return putJSON(tx.Bucket(bucketSubscriptions), subscriptionKey(s.Destination, s.Topic), s)

@@ -98,12 +98,10 @@ func newSlackBot(app *App, setup *schedule.Setup) (*slackbot.Bot, error) {
 		Threads:  app.Store,
 		Jobs:     app.Store,
 		Feedback: app.Engine,
+		Setup:    setup,
 		Admins:   app.Config.Chat.Admins,
 		Logger:   app.Logger,
 		Metrics:  app.Metrics,
-	}
-	if setup != nil {
-		opts.Setup = setup
 	}
 	for _, s := range app.Config.Schedules {
 		if s.SlackChannel != "" {
@@ -139,29 +137,23 @@ func newScheduler(app *App, slackBot *slackbot.Bot, teamsBot *teams.Bot, setup *
 		schedules = append(schedules, schedule.Schedule{ID: s.ID, Topic: s.Topic, Spec: s.Cron,
 			Location: loc, Grace: s.Grace.D(), Audience: s.Audience, WhenQuiet: s.WhenQuiet})
 	}
-	if setup != nil {
-		subscribed, err := schedule.Schedules(setup.Store, func(id string) bool { _, ok := app.Engine.Topic(id); return ok }, app.Logger)
-		if err != nil {
-			return nil, fmt.Errorf("load chat subscriptions: %w", err)
-		}
-		schedules = append(schedules, subscribed...)
+	subscribed, err := schedule.Schedules(setup.Store, func(id string) bool { _, ok := app.Engine.Topic(id); return ok }, app.Logger)
+	if err != nil {
+		return nil, fmt.Errorf("load chat subscriptions: %w", err)
 	}
+	schedules = append(schedules, subscribed...)
 	sched, err := schedule.New(schedule.Options{Schedules: schedules, Service: app.Engine, Ledger: app.Store,
 		Poster: p, Metrics: app.Metrics, Logger: app.Logger})
-	if setup != nil && err == nil {
+	if err == nil {
 		setup.Scheduler = sched
 	}
 	return sched, err
 }
 
-// chatSetup keeps the subscriptions made in chat, where the store can; its
-// Scheduler is set once the scheduler is built.
+// chatSetup keeps the subscriptions made in chat; its Scheduler is set
+// once the scheduler is built.
 func chatSetup(app *App) *schedule.Setup {
-	st, ok := app.Store.(briefing.SubscriptionStore)
-	if !ok {
-		return nil
-	}
-	return &schedule.Setup{Store: st, Logger: app.Logger, Now: time.Now}
+	return &schedule.Setup{Store: app.Store, Logger: app.Logger, Now: time.Now}
 }
 
 // poster delivers a scheduled briefing to each destination of its

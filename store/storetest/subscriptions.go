@@ -6,13 +6,10 @@ import (
 	"github.com/briefing-bot/briefing"
 )
 
-// testSubscriptions holds a store that keeps chat subscriptions
-// (briefing.SubscriptionStore) to one per destination and topic.
+// testSubscriptions holds the store to one chat subscription per
+// destination and topic.
 func testSubscriptions(t *testing.T, open Opener) {
-	st, ok := openAt(t, open).(briefing.SubscriptionStore)
-	if !ok {
-		t.Skip("the store keeps no subscriptions")
-	}
+	st := openAt(t, open)
 	put := func(s briefing.Subscription) {
 		t.Helper()
 		s.UpdatedAt = T0
