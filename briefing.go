@@ -60,6 +60,10 @@ type Topic struct {
 	MaxStories int
 	Audience   string
 	FullText   bool
+	// Language is the ISO 639-1 code of the language briefings quote
+	// ("en" when empty); articles in other languages are kept but not
+	// quoted.
+	Language string
 }
 
 // Story is one event, told by one or more articles.
@@ -73,6 +77,9 @@ type Story struct {
 	// Update marks a story that an earlier posted briefing already told and
 	// that has new articles since.
 	Update bool `json:"update,omitempty"`
+	// NewArticles are the IDs of an Update story's articles that no posted
+	// briefing told: what the update is about.
+	NewArticles []string `json:"new_articles,omitempty"`
 }
 
 // Paragraph is a passage of the briefing and the articles it rests on.

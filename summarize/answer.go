@@ -62,7 +62,10 @@ type Answerer struct {
 	Completer briefing.Completer
 	// Articles supplies the topic's recent articles; nil limits answers
 	// to the briefing's own articles.
-	Articles      briefing.ArticleStore
+	Articles briefing.ArticleStore
+	// Languages maps topic ids to the ISO 639-1 code of the language that
+	// extractive answers quote; a topic missing from it quotes English.
+	Languages     map[string]string
 	HistoryTokens int
 	ContextTokens int
 	Logger        *slog.Logger
@@ -152,7 +155,7 @@ func (a *Answerer) Answer(ctx context.Context, b *briefing.Briefing, q briefing.
 		contextTokens-estimateTokens(briefingText), ids)
 
 	if a.Completer == nil {
-		return extractiveAnswer(idx, query, articles, "No LLM is configured, so here are the passages of the sources that best match the question."), nil
+		return extractiveAnswer(idx, query, articles, a.Languages[topic], "No LLM is configured, so here are the passages of the sources that best match the question."), nil
 	}
 	req := briefing.CompletionRequest{
 		Messages:  answerMessages(briefingText, articles, trimHistory(q.History, cmp.Or(a.HistoryTokens, DefaultHistoryTokens)), question),
@@ -180,7 +183,7 @@ func (a *Answerer) Answer(ctx context.Context, b *briefing.Briefing, q briefing.
 			return briefing.Answer{}, fmt.Errorf("answer: %w", ctx.Err())
 		}
 		logger.Warn("llm answer failed; answering from the sources' sentences", slog.Any("error", err))
-		return extractiveAnswer(idx, query, articles, "The LLM is unavailable right now, so here are the passages of the sources that best match the question."), nil
+		return extractiveAnswer(idx, query, articles, a.Languages[topic], "The LLM is unavailable right now, so here are the passages of the sources that best match the question."), nil
 	}
 	text, sources := resolveCitations(c.Text, urlOf)
 	return briefing.Answer{
@@ -354,10 +357,10 @@ func threadEntry(t briefing.Turn) string {
 	return "<question>" + neutralize(t.Question) + "</question>\n<answer>" + neutralize(t.Answer) + "</answer>\n"
 }
 
-// extractiveAnswer quotes the two to four sentences of the articles that
-// best match the query, each with its numbered source, after a sentence
+// extractiveAnswer quotes the two to four readable sentences (see
+// Readable) of the articles that best match the query, each with its numbered source, after a sentence
 // saying why no LLM wrote the answer.
-func extractiveAnswer(idx *Index, query string, articles []contextArticle, preface string) briefing.Answer {
+func extractiveAnswer(idx *Index, query string, articles []contextArticle, language, preface string) briefing.Answer {
 	type candidate struct {
 		text string
 		url  string
@@ -365,12 +368,8 @@ func extractiveAnswer(idx *Index, query string, articles []contextArticle, prefa
 	var candidates []candidate
 	seen := map[string]bool{}
 	for _, ca := range articles {
-		sentences := Sentences(ca.article.Text)
-		if len(sentences) == 0 {
-			sentences = []string{ca.article.Title}
-		}
-		for _, s := range sentences {
-			if n := len(strings.Fields(s)); n < 5 || n > 80 || seen[s] {
+		for _, s := range QuotableSentences(ca.article, language) {
+			if seen[s] {
 				continue
 			}
 			seen[s] = true

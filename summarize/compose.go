@@ -31,7 +31,7 @@ const (
 	storyPromptVersion = "story-v1"
 	// composePromptVersion is part of every composed briefing's cache key:
 	// change it with the compose prompt or schema.
-	composePromptVersion = "compose-v1"
+	composePromptVersion = "compose-v2"
 	// maxStoryArticles bounds the articles one story sends: past a handful
 	// of outlets, more reports of one event repeat each other.
 	maxStoryArticles = 5
@@ -40,6 +40,10 @@ const (
 	// composeShareTokens is what a story's title, sources, summary and
 	// facts cost in the compose prompt, as real replies run.
 	composeShareTokens = 400
+	// summaryTokens is about what a story summary and its facts cost; a
+	// story whose material is no longer goes to the compose call as it is,
+	// as condensing it would save nothing.
+	summaryTokens = 250
 	// storyConcurrency bounds the story calls in flight.
 	storyConcurrency = 4
 	// maxHeadlineChars keeps a headline to a line.
@@ -51,10 +55,11 @@ Reply with "summary": two or three sentences on what happened and why it matters
 Use only what the articles say; keep names, numbers and dates exact.
 ` + untrustedNotice
 
-const composeSystemPrompt = `You write a team's daily news briefing from summaries of the day's stories, most important first.
-Reply with "headline": one line of at most twelve words on the most important story; "bullets": exactly three one-line takeaways; "paragraphs": the briefing's body, one paragraph of two to four sentences per story in the order given.
-Every sentence cites in "sources" the ids of the articles (such as "a3") whose facts it states, articles of its own story only; a sentence no fact supports does not belong in the briefing.
-Use only the summaries and facts given, add no outside knowledge, and write no URLs. For a story marked as an update, lead with what is new.
+const composeSystemPrompt = `You write a team's daily news briefing from the day's stories, most important first; each story comes as a summary with facts, or as its articles.
+Reply with "headline": one line of at most twelve words on the first story; "bullets": exactly three one-line takeaways, one for each of the first three stories (with fewer stories, distinct facts of the first), no two saying the same; "paragraphs": the briefing's body, one entry per story in the order given.
+Tell the first story in depth, in four to six sentences: what happened, the numbers, what it means. Tell every other story in one to three sentences.
+Every sentence cites in "sources" the ids of the articles (such as "a3") that state its facts, articles of its own story only; a sentence no article states does not belong in the briefing. State each fact once.
+Use only what is given, add no outside knowledge, and write no URLs. For a story marked as an update, begin with what its new articles add and do not repeat what was told before.
 ` + untrustedNotice
 
 // The structured-output schemas. Strict mode needs every property required
@@ -128,6 +133,16 @@ type storyInput struct {
 	leads    []string
 }
 
+// direct reports whether the story's material is no longer than a summary,
+// so that it goes to the compose call as it is, with no story call.
+func (in storyInput) direct() bool {
+	total := 0
+	for _, lead := range in.leads {
+		total += estimateTokens(lead)
+	}
+	return total <= summaryTokens
+}
+
 // storySummary is a story's condensed form; in the cache its facts cite
 // articles by Article.ID, in replies by the prompt's local ids.
 type storySummary struct {
@@ -183,16 +198,20 @@ func (l *LLM) summarize(ctx context.Context, topic briefing.Topic, stories []bri
 
 	// Ids run across the briefing in story order; the verifier maps them
 	// back to URLs, story by story.
+	// The verifier also checks each citation against what the model was
+	// given of the article: its headline and lead.
 	idOf := map[string]string{}
 	urlOf := map[string]string{}
+	given := map[string]evidence{}
 	storyURLs := make([]map[string]string, len(inputs))
 	for i, in := range inputs {
 		storyURLs[i] = map[string]string{}
-		for _, a := range in.articles {
+		for ai, a := range in.articles {
 			id, ok := idOf[a.ID]
 			if !ok {
 				id = fmt.Sprintf("a%d", len(idOf)+1)
 				idOf[a.ID], urlOf[id] = id, a.URL
+				given[id] = evidenceOf(a.Title, in.leads[ai])
 			}
 			storyURLs[i][id] = urlOf[id]
 		}
@@ -223,7 +242,7 @@ func (l *LLM) summarize(ctx context.Context, topic briefing.Topic, stories []bri
 	if audience == "" {
 		out.AudienceParagraph = nil // not asked for
 	}
-	v, err := verify(out, storyURLs, urlOf)
+	v, err := verify(out, citations{storyURLs: storyURLs, urlOf: urlOf, given: given, audience: audience})
 	if err != nil {
 		return nil, err
 	}
@@ -248,7 +267,7 @@ func (l *LLM) summarize(ctx context.Context, topic briefing.Topic, stories []bri
 				slog.String("topic", topic.ID), slog.String("story", in.story.ID), slog.String("title", in.story.Title))
 			if offline == nil {
 				// Over every story, as the Offline summarizer weighs terms.
-				offline = newExtract(stories)
+				offline = newExtract(stories, topic.Language)
 			}
 			passages = offline.storyPassages(in.rank)
 		}
@@ -330,10 +349,13 @@ func (l *LLM) plan(stories []briefing.Story) []storyInput {
 }
 
 // storyCost estimates the tokens a story costs the briefing: its story
-// prompt, and its summary in the compose prompt.
+// prompt and its summary in the compose prompt, or its articles there.
 func storyCost(in storyInput) int {
 	var b strings.Builder
 	writeStoryArticles(&b, in)
+	if in.direct() {
+		return estimateTokens(b.String())
+	}
 	return estimateTokens(storySystemPrompt) + estimateTokens(b.String()) + composeShareTokens
 }
 
@@ -369,6 +391,9 @@ func (l *LLM) summarizeStories(ctx context.Context, inputs []storyInput) ([]stor
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(storyConcurrency)
 	for i, in := range inputs {
+		if in.direct() {
+			continue
+		}
 		key := storyCacheKey(fingerprint, in)
 		if l.cacheGet(key, &summaries[i]) {
 			continue
@@ -518,7 +543,16 @@ func composeMessages(inputs []storyInput, summaries []storySummary, idOf map[str
 		if in.story.Update {
 			user.WriteString(` update="true"`)
 		}
-		user.WriteString(">\nTitle: " + neutralize(in.story.Title) + "\nSources:")
+		user.WriteString(">\nTitle: " + neutralize(in.story.Title) + "\n")
+		if in.direct() {
+			for ai, a := range in.articles {
+				a.Text = in.leads[ai]
+				writeArticle(&user, idOf[a.ID], a, estimateTokens(a.Text))
+			}
+			user.WriteString("</story>\n")
+			continue
+		}
+		user.WriteString("Sources:")
 		for _, a := range in.articles {
 			fmt.Fprintf(&user, " %s (%s)", idOf[a.ID], neutralize(a.Source))
 		}
@@ -547,27 +581,41 @@ type verified struct {
 	audience []briefing.Paragraph
 }
 
+// citations are what a composed briefing may cite: urlOf maps every
+// prompt id to its URL, storyURLs[n] does so for the n-th story's articles
+// only, and given holds what the model was given of each article. audience
+// opens the audience paragraph.
+type citations struct {
+	storyURLs []map[string]string
+	urlOf     map[string]string
+	given     map[string]evidence
+	audience  string
+}
+
 // verify turns the model's briefing into passages citing URLs. The model's
 // n-th paragraph is the n-th story's, as the prompt asks, and may cite only
-// that story's articles (storyURLs[n], prompt id to URL); the audience
-// paragraph may cite any article of the briefing (urlOf). A story keeps its
-// text when at least half its sentences survive. It fails when the
-// headline or bullets are missing or no story keeps its text and no
-// audience passage survives: then nothing the model wrote is grounded.
-func verify(out composed, storyURLs []map[string]string, urlOf map[string]string) (verified, error) {
+// that story's articles; the audience paragraph may cite any article of
+// the briefing. A citation stands only when the article states the
+// sentence's numbers and names and a third of its words; a sentence left
+// without one is dropped, and so is one stating a fact said before. A
+// story keeps its text when at least half its sentences survive. It fails
+// when the headline or bullets are missing or no story keeps its text and
+// no audience passage survives: then nothing the model wrote is grounded.
+func verify(out composed, c citations) (verified, error) {
 	allowed := map[string]bool{}
-	for _, u := range urlOf {
+	for _, u := range c.urlOf {
 		allowed[u] = true
 	}
-	v := verified{headline: clipHeadline(scrubURLs(out.Headline, allowed)), stories: make([][]briefing.Paragraph, len(storyURLs))}
+	v := verified{headline: clipHeadline(scrubURLs(out.Headline, allowed)), stories: make([][]briefing.Paragraph, len(c.storyURLs))}
 	for _, bullet := range out.Bullets {
 		if bullet = scrubURLs(strings.Join(strings.Fields(bullet), " "), allowed); bullet != "" && len(v.bullets) < 3 {
 			v.bullets = append(v.bullets, bullet)
 		}
 	}
+	var said []facts
 	survived := 0
-	for i, p := range out.Paragraphs[:min(len(out.Paragraphs), len(storyURLs))] {
-		passages, kept := citedPassages(p, storyURLs[i], allowed)
+	for i, p := range out.Paragraphs[:min(len(out.Paragraphs), len(c.storyURLs))] {
+		passages, kept := c.passages(p, c.storyURLs[i], allowed, &said, "")
 		if kept > 0 && kept*2 >= len(p.Sentences) {
 			v.stories[i] = passages
 			survived += kept
@@ -575,7 +623,7 @@ func verify(out composed, storyURLs []map[string]string, urlOf map[string]string
 	}
 	if out.AudienceParagraph != nil {
 		var kept int
-		v.audience, kept = citedPassages(*out.AudienceParagraph, urlOf, allowed)
+		v.audience, kept = c.passages(*out.AudienceParagraph, c.urlOf, allowed, &said, "For "+c.audience+",")
 		survived += kept
 	}
 	switch {
@@ -589,18 +637,23 @@ func verify(out composed, storyURLs []map[string]string, urlOf map[string]string
 	return v, nil
 }
 
-// citedPassages keeps the sentences of p that cite an article of urlOf
-// (prompt id to URL), with those articles' URLs as sources, and reports
-// how many it kept. Consecutive sentences citing the same articles become
-// one passage. allowed are the URLs a sentence may mention.
-func citedPassages(p citedSentences, urlOf map[string]string, allowed map[string]bool) ([]briefing.Paragraph, int) {
+// passages keeps the sentences of p that cite an article of urlOf (prompt
+// id to URL) stating them, with those articles' URLs as sources, and
+// reports how many it kept. A sentence stating a fact of said is left out
+// but counts as kept: it is true, only told already. Consecutive sentences
+// citing the same articles become one passage. allowed are the URLs a
+// sentence may mention; prefix, when a sentence starts with it, is the
+// paragraph's opening rather than a fact to check.
+func (c citations) passages(p citedSentences, urlOf map[string]string, allowed map[string]bool, said *[]facts, prefix string) ([]briefing.Paragraph, int) {
 	var passages []briefing.Paragraph
 	kept := 0
 	for _, s := range p.Sentences {
 		text := scrubURLs(strings.Join(strings.Fields(s.Text), " "), allowed)
+		f := factsOf(strings.TrimPrefix(text, prefix))
 		var urls []string
 		for _, id := range s.Sources {
-			if u, ok := urlOf[strings.Trim(id, "[] ")]; ok && !slices.Contains(urls, u) {
+			id = strings.Trim(id, "[] ")
+			if u, ok := urlOf[id]; ok && !slices.Contains(urls, u) && c.given[id].supports(f, paraphraseSupportShare) {
 				urls = append(urls, u)
 			}
 		}
@@ -608,6 +661,10 @@ func citedPassages(p citedSentences, urlOf map[string]string, allowed map[string
 			continue
 		}
 		kept++
+		if slices.ContainsFunc(*said, func(g facts) bool { return sameFact(f, g) }) {
+			continue
+		}
+		*said = append(*said, f)
 		if n := len(passages); n > 0 && sameSet(passages[n-1].Sources, urls) {
 			passages[n-1].Text += " " + text
 			continue

@@ -19,17 +19,14 @@ type Offline struct {
 
 var _ briefing.Summarizer = Offline{}
 
-// Limits of the offline briefing's parts, in bytes.
+// Limits of the offline briefing's parts, in bytes and sentences.
 const (
 	maxHeadline = 149
 	maxBullet   = 200
-	maxPassages = 4
-	// redundantSimilarity is the cosine above which a sentence repeats one
-	// already chosen and is skipped.
-	redundantSimilarity = 0.5
-	// supportSimilarity is the cosine above which another article of the
-	// story says nearly the same as a passage, and is cited with it.
-	supportSimilarity = 0.4
+	// leadStorySentences and storySentences bound what the lead story and
+	// every other story tell: the lead in depth, the others in brief.
+	leadStorySentences = 6
+	storySentences     = 2
 	// maxSupport bounds the other articles a passage cites.
 	maxSupport = 2
 	// leadSentences bounds the sentences read per article: news puts what
@@ -38,19 +35,33 @@ const (
 	// headlinePenalty scales the centrality of a headline standing in for
 	// an article's missing text.
 	headlinePenalty = 0.6
+	// factBonus is how much a sentence's centrality grows for the numbers
+	// and names it adds to what the briefing already says, so that the
+	// figures a reader needs are not crowded out by the most typical
+	// sentence restated.
+	factBonus = 0.2
+	// maxFactBonus bounds the new facts that count.
+	maxFactBonus = 3
 )
 
+// updatePrefix opens the first passage of a story told before.
+const updatePrefix = "Update: "
+
 // Summarize writes a briefing of stories, which come ranked and cut to the
-// topic's size. The headline is the lead story's most central headline;
-// with three or more stories the bullets are the top three stories' most
-// central sentences, else the lead story's key sentences. Each story gets
-// one to four passages: its most central sentences (by TF-IDF similarity to
-// the centroid of the story's sentences, slightly favouring leads), a
-// sentence too similar to one already chosen skipped, a sentence followed
-// by another chosen one of the same paragraph joined with it. A passage
-// cites its article and every other article of the story with a sentence
-// or headline nearly the same. An article without text offers its headline
-// as its sentence. A story marked Update starts with "Update: ".
+// topic's size, in the topic's language. The headline is the lead story's
+// headline. The lead story is told in depth, up to six sentences; every
+// other story in one or two. A story's sentences are picked greedily by
+// centrality (TF-IDF similarity to the centroid of the story's sentences,
+// slightly favouring leads) raised for the numbers and names they add, and
+// no sentence states what one picked before already says. Only readable
+// sentences in the topic's language are quoted (see Readable); an article
+// without any offers its headline. A passage cites the article it quotes
+// and the other articles of the story that state its facts too.
+//
+// A story marked Update tells only what its new articles say, starting
+// "Update: " with what they add to the articles told before. With three
+// or more stories the bullets are one sentence of each of the top three,
+// else the lead story's distinct facts.
 func (o Offline) Summarize(ctx context.Context, topic briefing.Topic, stories []briefing.Story) (*briefing.Briefing, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
@@ -64,7 +75,7 @@ func (o Offline) Summarize(ctx context.Context, topic briefing.Topic, stories []
 	if o.Now != nil {
 		now = o.Now
 	}
-	x := newExtract(stories)
+	x := newExtract(stories, topic.Language)
 	b := &briefing.Briefing{
 		Topic:       topic.ID,
 		TopicName:   topic.Name,
@@ -102,20 +113,27 @@ func storyHeadline(s briefing.Story) string {
 		}
 	}
 	for _, a := range s.Articles {
-		if ss := ArticleSentences(a); len(ss) > 0 {
+		if ss := Sentences(a.Text); len(ss) > 0 {
 			return ss[0]
 		}
 	}
 	return ""
 }
 
-// extract holds the candidate sentences of a briefing's stories.
+// extract holds the candidate sentences of a briefing's stories and what
+// the briefing has said so far.
 type extract struct {
 	stories []briefing.Story
+	// lead is the index of the lead story, told in depth.
+	lead int
 	// byStory lists each story's candidates, most central first.
 	byStory [][]*candidate
-	// titles are the vectors of each story's article headlines.
-	titles [][]Vector
+	// evidence is what each article of each story says.
+	evidence [][]evidence
+	// said are the sentences quoted so far, in the order quoted, and
+	// firstSaid the first of each story.
+	said      []*candidate
+	firstSaid map[int]*candidate
 }
 
 // candidate is a sentence that may be quoted.
@@ -125,14 +143,24 @@ type candidate struct {
 	vector                Vector
 	score                 float64
 	headline              bool // the article's headline, standing in for its text
+	facts                 facts
 }
 
-func newExtract(stories []briefing.Story) *extract {
-	x := &extract{stories: stories, byStory: make([][]*candidate, len(stories)), titles: make([][]Vector, len(stories))}
+func newExtract(stories []briefing.Story, language string) *extract {
+	language = cmp.Or(language, DefaultLanguage)
+	x := &extract{
+		stories:   stories,
+		lead:      max(0, slices.IndexFunc(stories, func(s briefing.Story) bool { return len(s.Articles) > 0 })),
+		byStory:   make([][]*candidate, len(stories)),
+		evidence:  make([][]evidence, len(stories)),
+		firstSaid: map[int]*candidate{},
+	}
 	var docs [][]string
+	titles := make([][]Vector, len(stories))
 	for i, s := range stories {
 		for ai, a := range s.Articles {
-			x.byStory[i] = append(x.byStory[i], articleCandidates(a, ai, leadSentences)...)
+			x.byStory[i] = append(x.byStory[i], articleCandidates(a, ai, leadSentences, language)...)
+			x.evidence[i] = append(x.evidence[i], articleEvidence(a))
 			docs = append(docs, Terms(a.Title))
 		}
 	}
@@ -144,11 +172,12 @@ func newExtract(stories []briefing.Story) *extract {
 	m := NewTFIDF(docs)
 	for i, s := range stories {
 		for _, a := range s.Articles {
-			x.titles[i] = append(x.titles[i], m.Vector(Terms(a.Title)))
+			titles[i] = append(titles[i], m.Vector(Terms(a.Title)))
 		}
-		vs := slices.Clone(x.titles[i])
+		vs := slices.Clone(titles[i])
 		for _, c := range x.byStory[i] {
 			c.vector = m.Vector(Terms(c.text))
+			c.facts = factsOf(c.text)
 			vs = append(vs, c.vector)
 		}
 		centroid := Centroid(vs)
@@ -167,13 +196,14 @@ func newExtract(stories []briefing.Story) *extract {
 	return x
 }
 
-// ArticleSentences returns the sentences of an article's text worth
-// quoting: boilerplate ("Read more", "The post … appeared first on …",
-// bare links, fragments) left out. An article whose text has none gives
-// its cleaned headline instead, so that every article has something to say.
-func ArticleSentences(a briefing.Article) []string {
+// QuotableSentences returns the sentences of an article that a briefing
+// in the language of code (ISO 639-1, "" for English) may quote: readable
+// ones (see Readable), none when the article is in another language. An
+// article whose text has none offers its cleaned headline, made a
+// sentence, when that reads as one.
+func QuotableSentences(a briefing.Article, code string) []string {
 	var out []string
-	for _, c := range articleCandidates(a, 0, 0) {
+	for _, c := range articleCandidates(a, 0, 0, cmp.Or(code, DefaultLanguage)) {
 		out = append(out, c.text)
 	}
 	return out
@@ -181,66 +211,139 @@ func ArticleSentences(a briefing.Article) []string {
 
 // articleCandidates are the first limit (0: all) quotable sentences of
 // article a, the ai-th of its story, or its headline when it has none.
-func articleCandidates(a briefing.Article, ai, limit int) []*candidate {
+func articleCandidates(a briefing.Article, ai, limit int, language string) []*candidate {
+	if !inLanguage(a.Title+"\n"+a.Text, language) {
+		return nil
+	}
 	var cs []*candidate
+	offset := 0
 	for pi, para := range strings.Split(a.Text, "\n\n") {
 		for _, s := range Sentences(para) {
-			if len(cs) == limit && limit > 0 {
+			if offset == limit && limit > 0 {
 				return cs
 			}
-			if !isBoilerplate(s) {
-				cs = append(cs, &candidate{text: s, article: ai, para: pi, offset: len(cs)})
+			offset++
+			if Readable(s, language) {
+				cs = append(cs, &candidate{text: s, article: ai, para: pi, offset: offset - 1})
 			}
 		}
 	}
 	if len(cs) == 0 {
-		if t := CleanTitle(a); t != "" {
+		if t := headlineSentence(a); Readable(t, language) {
 			cs = append(cs, &candidate{text: t, article: ai, headline: true})
 		}
 	}
 	return cs
 }
 
-// central picks up to n of story i's candidates, most central first,
-// skipping any too similar to one picked before.
-func (x *extract) central(i, n int, skip func(*candidate) bool) []*candidate {
+// headlineSentence is an article's cleaned headline ending as a sentence.
+func headlineSentence(a briefing.Article) string {
+	t := CleanTitle(a)
+	if t == "" || strings.ContainsAny(t[len(t)-1:], ".!?") {
+		return t
+	}
+	return t + "."
+}
+
+// pick chooses up to n more of story i's candidates that from admits (nil:
+// all), greedily: the most central, raised for the numbers and names it
+// adds, among those that state nothing the briefing has said.
+func (x *extract) pick(i, n int, from func(*candidate) bool) []*candidate {
 	var picked []*candidate
-	for _, c := range x.byStory[i] {
-		if len(picked) == n {
+	for len(picked) < n {
+		var best *candidate
+		bestScore := 0.0
+		for _, c := range x.byStory[i] {
+			if from != nil && !from(c) || x.repeats(c) {
+				continue
+			}
+			if score := c.score * (1 + factBonus*float64(min(x.newFacts(c), maxFactBonus))); best == nil || score > bestScore {
+				best, bestScore = c, score
+			}
+		}
+		if best == nil {
 			break
 		}
-		if skip != nil && skip(c) || redundant(c, picked) {
-			continue
+		picked = append(picked, best)
+		x.said = append(x.said, best)
+		if x.firstSaid[i] == nil {
+			x.firstSaid[i] = best
 		}
-		picked = append(picked, c)
 	}
 	return picked
 }
 
-func redundant(c *candidate, picked []*candidate) bool {
-	for _, p := range picked {
-		if c.text == p.text || Cosine(c.vector, p.vector) >= redundantSimilarity {
+// repeats reports whether c states what the briefing already said.
+func (x *extract) repeats(c *candidate) bool {
+	for _, s := range x.said {
+		if c == s || c.text == s.text || sameFact(c.facts, s.facts) {
 			return true
 		}
 	}
 	return false
 }
 
+// newFacts counts the numbers and names of c that no sentence said so far
+// holds, a number twice: figures are what a reader most needs kept.
+func (x *extract) newFacts(c *candidate) int {
+	n := 0
+	for weight, kind := range [][]string{c.facts.names, c.facts.numbers} {
+		for _, f := range kind {
+			if !slices.ContainsFunc(x.said, func(s *candidate) bool {
+				return slices.Contains(s.facts.numbers, f) || slices.Contains(s.facts.names, f)
+			}) {
+				n += 1 + weight
+			}
+		}
+	}
+	return n
+}
+
 // storyPassages is story i's part of the offline briefing. The LLM
 // summarizer takes it too, for a story whose LLM text fails verification.
 func (x *extract) storyPassages(i int) []briefing.Paragraph {
 	s := x.stories[i]
-	passages := x.passages(i, min(maxPassages, 1+len(s.Articles)))
-	if s.Update && len(passages) > 0 {
-		passages[0].Text = "Update: " + passages[0].Text
+	n := storySentences
+	if i == x.lead {
+		n = leadStorySentences
 	}
+	n = min(n, 1+len(s.Articles))
+	if !s.Update {
+		return x.passages(i, x.pick(i, n, nil))
+	}
+	// A story stored before new articles were listed counts all as new.
+	isNew := func(c *candidate) bool {
+		return len(s.NewArticles) == 0 || slices.Contains(s.NewArticles, s.Articles[c.article].ID)
+	}
+	// The passages say what the new articles add: sentences that no
+	// article told before states.
+	adds := func(c *candidate) bool {
+		if !isNew(c) {
+			return false
+		}
+		for ai, a := range s.Articles {
+			if !slices.Contains(s.NewArticles, a.ID) && len(s.NewArticles) > 0 && x.evidence[i][ai].supports(c.facts, quoteSupportShare) {
+				return false
+			}
+		}
+		return true
+	}
+	picked := x.pick(i, 1, adds)
+	if len(picked) == 0 {
+		picked = x.pick(i, 1, isNew)
+	}
+	if len(picked) == 0 {
+		return nil // nothing new that reads well; the old sentences were told
+	}
+	picked = append(picked, x.pick(i, n-1, adds)...)
+	passages := x.passages(i, picked)
+	passages[0].Text = updatePrefix + passages[0].Text
 	return passages
 }
 
-// passages quotes up to n of story i's most central sentences, in the
-// order of their centrality, each with the articles that back it.
-func (x *extract) passages(i, n int) []briefing.Paragraph {
-	picked := x.central(i, n, nil)
+// passages quotes story i's picked sentences in the order picked, each
+// with the articles that back it.
+func (x *extract) passages(i int, picked []*candidate) []briefing.Paragraph {
 	// A picked sentence followed in its paragraph by another picked one
 	// takes it along: two sentences read better than two lone halves.
 	next := make(map[*candidate]*candidate)
@@ -263,11 +366,8 @@ func (x *extract) passages(i, n int) []briefing.Paragraph {
 		p := briefing.Paragraph{Text: c.text, Sources: x.support(i, c), Story: i}
 		if d := next[c]; d != nil {
 			p.Text += " " + d.text
-			for _, u := range x.support(i, d) {
-				if !slices.Contains(p.Sources, u) {
-					p.Sources = append(p.Sources, u)
-				}
-			}
+			// Both sentences must be backed by every source of the passage.
+			p.Sources = slices.DeleteFunc(p.Sources, func(u string) bool { return !slices.Contains(x.support(i, d), u) })
 		}
 		out = append(out, p)
 	}
@@ -275,49 +375,52 @@ func (x *extract) passages(i, n int) []briefing.Paragraph {
 }
 
 // support lists the URLs of the articles of story i that back candidate c:
-// its own first, then the others with a sentence or headline nearly the
-// same, most similar first, at most maxSupport of them, so that a passage
-// names the outlets that say it rather than every outlet of the story.
+// its own first, then up to maxSupport others that state its facts too
+// (every number and name and most of its words), so that a passage names
+// only outlets that say it.
 func (x *extract) support(i int, c *candidate) []string {
 	s := x.stories[i]
-	type backer struct {
-		url        string
-		similarity float64
-	}
-	var backers []backer
-	for ai, a := range s.Articles {
-		if ai == c.article || a.URL == s.Articles[c.article].URL {
-			continue
-		}
-		best := Cosine(c.vector, x.titles[i][ai])
-		for _, d := range x.byStory[i] {
-			if d.article == ai {
-				best = max(best, Cosine(c.vector, d.vector))
-			}
-		}
-		if best >= supportSimilarity && !slices.ContainsFunc(backers, func(b backer) bool { return b.url == a.URL }) {
-			backers = append(backers, backer{a.URL, best})
-		}
-	}
-	slices.SortStableFunc(backers, func(a, b backer) int { return cmp.Compare(b.similarity, a.similarity) })
 	sources := []string{s.Articles[c.article].URL}
-	for _, b := range backers[:min(len(backers), maxSupport)] {
-		sources = append(sources, b.url)
+	for ai, a := range s.Articles {
+		if len(sources) > maxSupport {
+			break
+		}
+		if !slices.Contains(sources, a.URL) && x.evidence[i][ai].supports(c.facts, quoteSupportShare) {
+			sources = append(sources, a.URL)
+		}
 	}
 	return sources
 }
 
-// bullets are one line for each of the top three stories or, with fewer
-// stories, the lead story's key sentences (then the others'), never the
-// headline again.
+// bullets are one sentence of each of the top three stories or, with
+// fewer stories, the lead story's distinct facts (then the others'),
+// never the headline again and never two stating the same fact.
 func (x *extract) bullets(headline string) []string {
-	var bullets []string
-	add := func(c *candidate) {
-		if c != nil && len(bullets) < 3 {
-			bullets = append(bullets, clip(strings.Join(strings.Fields(c.text), " "), maxBullet))
-		}
+	var chosen []*candidate
+	fits := func(c *candidate) bool {
+		return c.text != headline && !slices.ContainsFunc(chosen, func(b *candidate) bool { return c == b || sameFact(c.facts, b.facts) })
 	}
-	notHeadline := func(c *candidate) bool { return c.text == headline }
+	// A story's bullet is the first sentence the briefing quoted of it,
+	// else its most central that fits a bullet whole, else its most
+	// central, clipped.
+	bulletOf := func(i int) *candidate {
+		if c := x.firstSaid[i]; c != nil && fits(c) && len(c.text) <= maxBullet {
+			return c
+		}
+		var first *candidate
+		for _, c := range x.byStory[i] {
+			if !fits(c) {
+				continue
+			}
+			if len(c.text) <= maxBullet {
+				return c
+			}
+			if first == nil {
+				first = c
+			}
+		}
+		return first
+	}
 	var told []int // the stories with something to say
 	for i, cs := range x.byStory {
 		if len(cs) > 0 {
@@ -326,38 +429,27 @@ func (x *extract) bullets(headline string) []string {
 	}
 	if len(told) >= 3 {
 		for _, i := range told[:3] {
-			add(x.bulletSentence(i, notHeadline))
+			if c := bulletOf(i); c != nil {
+				chosen = append(chosen, c)
+			}
 		}
-		return bullets
-	}
-	for _, i := range told {
-		for _, c := range x.central(i, 3, notHeadline) {
-			add(c)
+	} else {
+		for _, i := range told {
+			for len(chosen) < 3 {
+				c := bulletOf(i)
+				if c == nil {
+					break
+				}
+				chosen = append(chosen, c)
+			}
 		}
 	}
-	if len(bullets) == 0 {
+	var bullets []string
+	for _, c := range chosen {
+		bullets = append(bullets, clip(strings.Join(strings.Fields(c.text), " "), maxBullet))
+	}
+	if len(bullets) == 0 && headline != "" {
 		bullets = append(bullets, headline)
 	}
 	return bullets
-}
-
-// bulletSentence is story i's most central sentence that fits a bullet
-// whole, else its most central one, else its headline.
-func (x *extract) bulletSentence(i int, skip func(*candidate) bool) *candidate {
-	var first *candidate
-	for _, c := range x.byStory[i] {
-		if skip(c) {
-			continue
-		}
-		if len(c.text) <= maxBullet {
-			return c
-		}
-		if first == nil {
-			first = c
-		}
-	}
-	if first == nil {
-		return &candidate{text: storyHeadline(x.stories[i])}
-	}
-	return first
 }

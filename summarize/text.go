@@ -210,26 +210,3 @@ func clip(s string, max int) string {
 	}
 	return strings.TrimRight(s[:cut], " ,;:-–—") + ellipsis
 }
-
-// boilerplateMarks are phrases of feed furniture, not of news.
-var boilerplateMarks = []string{
-	"read more", "click here", "subscribe", "sign up", "newsletter", "appeared first on",
-	"continue reading", "all rights reserved", "cookie", "http://", "https://", "www.",
-	"follow us", "share this", "advertisement", "getty images", "javascript",
-}
-
-// isBoilerplate reports whether a sentence is too short to say anything,
-// too long to be one sentence (text without punctuation), or feed
-// furniture.
-func isBoilerplate(s string) bool {
-	if len(s) < 25 || len(s) > 600 || len(strings.Fields(s)) < 5 {
-		return true
-	}
-	lower := strings.ToLower(s)
-	for _, m := range boilerplateMarks {
-		if strings.Contains(lower, m) {
-			return true
-		}
-	}
-	return false
-}

@@ -63,22 +63,63 @@ func TestCleanTitle(t *testing.T) {
 	}
 }
 
-func TestArticleSentences(t *testing.T) {
+func TestQuotableSentences(t *testing.T) {
 	tests := map[string]struct {
-		article briefing.Article
-		want    []string
+		article  briefing.Article
+		language string
+		want     []string
 	}{
-		"boilerplate dropped": {briefing.Article{Title: "T", Text: "Azure went down for four hours on Tuesday. Read more at https://example.com/x. " +
+		"boilerplate dropped": {article: briefing.Article{Title: "T", Text: "Azure went down for four hours on Tuesday. Read more at https://example.com/x. " +
 			"Short one.\n\nThe post Azure down appeared first on Example News. Microsoft blamed a configuration change."},
-			[]string{"Azure went down for four hours on Tuesday.", "Microsoft blamed a configuration change."}},
-		"no text: the headline": {briefing.Article{Title: "Azure down - Example", SourceName: "Example"}, []string{"Azure down"}},
-		"nothing at all":        {briefing.Article{}, nil},
+			want: []string{"Azure went down for four hours on Tuesday.", "Microsoft blamed a configuration change."}},
+		"no text: the headline as a sentence": {article: briefing.Article{Title: "Azure goes down for four hours - Example", SourceName: "Example"},
+			want: []string{"Azure goes down for four hours."}},
+		"a headline too short to read as a sentence": {article: briefing.Article{Title: "Azure down - Example", SourceName: "Example"}},
+		"nothing at all": {},
+		"another language, kept out": {article: briefing.Article{Title: "Bundesregierung plant neue Regeln",
+			Text: "Die Bundesregierung will die Regeln für Rechenzentren im kommenden Jahr deutlich verschärfen. " +
+				"Betreiber müssen dann jedes Jahr melden, wie viel Strom sie verbrauchen und woher er kommt."}},
+		"the topic's language": {language: "de", article: briefing.Article{Title: "Bundesregierung plant neue Regeln",
+			Text: "Die Bundesregierung will die Regeln für Rechenzentren im kommenden Jahr deutlich verschärfen."},
+			want: []string{"Die Bundesregierung will die Regeln für Rechenzentren im kommenden Jahr deutlich verschärfen."}},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
-			if got := summarize.ArticleSentences(tc.article); !reflect.DeepEqual(got, tc.want) {
-				t.Errorf("ArticleSentences = %q, want %q", got, tc.want)
+			if got := summarize.QuotableSentences(tc.article, tc.language); !reflect.DeepEqual(got, tc.want) {
+				t.Errorf("QuotableSentences = %q, want %q", got, tc.want)
 			}
 		})
+	}
+}
+
+func TestReadable(t *testing.T) {
+	tests := map[string]bool{
+		"Nimbus Cloud said a configuration push caused the outage.":                  true,
+		"Halyard Data is buying Ledgerline for $640 million.":                        true,
+		`"We are sorry for the disruption," Nimbus chief executive Ana Ruiz said.`:   true,
+		"“We will refund every affected customer,” the company said in a statement.": true,
+		"14,000 accounts were exposed, the regulator said on Friday.":                true,
+		"Netflix added five million subscribers in the quarter, beating forecasts.":  true,
+
+		"adding custom fonts to iOS apps, and":                                        false, // a fragment
+		"Tim Cook, in a company-wide memo:":                                           false, // no terminal mark
+		"set tabstop=4 shiftwidth=4 expandtab in your vimrc file.":                    false, // code
+		"Leia mais (09/24/2018 - 19h22)":                                              false,
+		"Visit here for details. # Not a heading":                                     false,
+		"The launch was delayed to April.Previously the company said May.":            false, // two sentences run together
+		"Let's say my father has activated Drop In for me on his Echo.":               false, // the writer's aside
+		"Lumen 4 ran on a single eight-GPU server in our tests.":                      false,
+		"The post Nimbus down appeared first on Example News.":                        false,
+		"Continue reading the full story on our website today.":                       false,
+		"See the full changelog at https://example.com/changes for more.":             false,
+		"Microsoft (MSFT shares rose three percent on the news.":                      false, // unbalanced
+		"Die Bundesregierung will die Regeln für Rechenzentren deutlich verschärfen.": false,
+		"Too short.": false,
+		"Read the <b>full</b> story of the outage here today.": false,
+	}
+	for s, want := range tests {
+		if got := summarize.Readable(s, "en"); got != want {
+			t.Errorf("Readable(%q) = %v, want %v", s, got, want)
+		}
 	}
 }

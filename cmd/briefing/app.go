@@ -112,7 +112,10 @@ func wire(cfg *Config, logger *slog.Logger) (*App, error) {
 	}
 	offline := summarize.Offline{}
 	var summarizer briefing.Summarizer = offline
-	answerer := &summarize.Answerer{Logger: logger}
+	answerer := &summarize.Answerer{Logger: logger, Languages: map[string]string{}}
+	for _, t := range cfg.Topics {
+		answerer.Languages[t.ID] = t.Language
+	}
 	if pool.Len() > 0 {
 		summarizer = &summarize.LLM{Completer: pool, Cache: st, Fallback: offline,
 			MaxInputTokens: cfg.LLM.MaxInputTokens, Logger: logger}
@@ -188,7 +191,8 @@ func topics(cfgs []TopicConfig) []briefing.Topic {
 	out := make([]briefing.Topic, len(cfgs))
 	for i, t := range cfgs {
 		out[i] = briefing.Topic{ID: t.ID, Name: t.Name, Feeds: t.Feeds, Keywords: t.Keywords,
-			Window: t.Window.D(), MaxStories: *t.MaxStories, Audience: t.Audience, FullText: t.FullText}
+			Window: t.Window.D(), MaxStories: *t.MaxStories, Audience: t.Audience, FullText: t.FullText,
+			Language: t.Language}
 	}
 	return out
 }

@@ -19,6 +19,7 @@ import (
 
 	"github.com/briefing-bot/briefing"
 	"github.com/briefing-bot/briefing/schedule"
+	"github.com/briefing-bot/briefing/summarize"
 )
 
 // Config is the YAML configuration file. Its keys are part of the
@@ -112,6 +113,7 @@ type TopicConfig struct {
 	MaxStories *int     `yaml:"max_stories"`
 	Audience   string   `yaml:"audience"`
 	FullText   bool     `yaml:"full_text"`
+	Language   string   `yaml:"language"`
 }
 
 type ScheduleConfig struct {
@@ -389,6 +391,9 @@ func (cfg *Config) applyDefaults() {
 			n := defaultMaxStories
 			t.MaxStories = &n
 		}
+		if t.Language == "" {
+			t.Language = summarize.DefaultLanguage
+		}
 	}
 	for i := range cfg.Schedules {
 		s := &cfg.Schedules[i]
@@ -491,6 +496,9 @@ func (cfg *Config) validate(lines map[string]int) []Problem {
 		}
 		if *t.MaxStories < 0 {
 			add(p+".max_stories", "must not be negative (0 means all stories)")
+		}
+		if !summarize.KnownLanguage(t.Language) {
+			add(p+".language", "%q is not an ISO 639-1 language code such as en, de or pt", t.Language)
 		}
 	}
 

@@ -101,6 +101,7 @@ func TestConfigProblems(t *testing.T) {
 		"bad feed url":       {"topics:\n  - id: a\n    feeds: [https://ok.example/f, \"htp://x\"]\n", []string{`c.yaml:3: topics[0].feeds[1]: "htp://x" is not an http(s) URL`}},
 		"window":             {"topics:\n  - {id: a, feeds: [x], window: -1h}\n", []string{"topics[0].window: must be positive"}},
 		"max stories":        {"topics:\n  - {id: a, feeds: [x], max_stories: -1}\n", []string{"topics[0].max_stories: must not be negative"}},
+		"language":           {"topics:\n  - {id: a, feeds: [x], language: english}\n", []string{`topics[0].language: "english" is not an ISO 639-1 language code`}},
 		"schedule topic":     {validConfig + "schedules:\n  - {topic: ai, cron: '@daily', slack_channel: C1}\n", []string{`schedules[0].topic: "ai" is not a topic id (known: cloud)`}},
 		"bad cron":           {validConfig + "schedules:\n  - {topic: cloud, cron: '0 25 * * *', slack_channel: C1}\n", []string{`schedules[0].cron: cron spec "0 25 * * *": end of range`}},
 		"six-field cron":     {validConfig + "schedules:\n  - {topic: cloud, cron: '0 0 8 * * *', slack_channel: C1}\n", []string{`schedules[0].cron:`}},

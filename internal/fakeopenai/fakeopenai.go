@@ -274,7 +274,15 @@ func Count(messages []openai.ChatCompletionMessage, reply string) openai.Usage {
 var (
 	articleID    = regexp.MustCompile(`\b(a\d+)\b`)
 	storySection = regexp.MustCompile(`(?s)<story n="\d+"[^>]*>(.*?)</story>`)
+	titleLine    = regexp.MustCompile(`(?m)^Title: (.+)$`)
 )
+
+// story is a <story> section of a prompt: its article ids and a sentence
+// its articles state (its title, made a sentence).
+type story struct {
+	ids      []string
+	sentence string
+}
 
 // uniqueIDs lists the article ids (a1, a2, …) in text, once each, in order.
 func uniqueIDs(text string) []string {
@@ -293,7 +301,9 @@ func uniqueIDs(text string) []string {
 // schema (as response_format, or in the system prompt) gets an instance of
 // the schema, with every "sources" array citing the article ids (a1, a2…)
 // that the user messages mention; any other request gets a short text
-// citing the first of them as [a1].
+// citing the first of them as [a1]. A briefing's paragraph for a <story>
+// section cites that story's articles, and its sentence is the story's
+// title, which they state.
 func Default(req Request) Response {
 	var prompt, data strings.Builder
 	for _, m := range req.Body.Messages {
@@ -303,9 +313,13 @@ func Default(req Request) Response {
 		}
 	}
 	ids := uniqueIDs(data.String())
-	var stories [][]string
+	var stories []story
 	for _, m := range storySection.FindAllStringSubmatch(data.String(), -1) {
-		stories = append(stories, uniqueIDs(m[1]))
+		st := story{ids: uniqueIDs(m[1])}
+		if t := titleLine.FindStringSubmatch(m[1]); t != nil {
+			st.sentence = strings.TrimSpace(t[1]) + "."
+		}
+		stories = append(stories, st)
 	}
 	schema := requestSchema(req.Body, prompt.String())
 	if schema == nil {
@@ -315,7 +329,7 @@ func Default(req Request) Response {
 		}
 		return Response{Content: text}
 	}
-	b, _ := json.Marshal(instance(schema, "", ids, stories))
+	b, _ := json.Marshal(instance(schema, "", story{ids: ids}, stories))
 	return Response{Content: string(b)}
 }
 
@@ -338,28 +352,29 @@ func requestSchema(body openai.ChatCompletionRequest, prompt string) map[string]
 	return m
 }
 
-// instance builds a value matching schema; name is the property it fills.
-func instance(schema map[string]any, name string, ids []string, stories [][]string) any {
+// instance builds a value matching schema; name is the property it fills,
+// cur the story it tells (its sentence empty outside a story's paragraph).
+func instance(schema map[string]any, name string, cur story, stories []story) any {
 	switch schema["type"] {
 	case "object":
 		props, _ := schema["properties"].(map[string]any)
 		out := map[string]any{}
 		for k, p := range props {
 			ps, _ := p.(map[string]any)
-			out[k] = instance(ps, k, ids, stories)
+			out[k] = instance(ps, k, cur, stories)
 		}
 		return out
 	case "array":
 		if name == "sources" {
-			return append([]string{}, ids...)
+			return append([]string{}, cur.ids...)
 		}
 		items, _ := schema["items"].(map[string]any)
 		if name == "paragraphs" && len(stories) > 0 {
 			// One paragraph per story, citing that story's own articles,
 			// as a briefing's compose step is asked to.
 			out := make([]any, len(stories))
-			for i, storyIDs := range stories {
-				out[i] = instance(items, name, storyIDs, nil)
+			for i, st := range stories {
+				out[i] = instance(items, name, st, nil)
 			}
 			return out
 		}
@@ -369,10 +384,13 @@ func instance(schema map[string]any, name string, ids []string, stories [][]stri
 		}
 		out := make([]any, n)
 		for i := range out {
-			out[i] = instance(items, name, ids, stories)
+			out[i] = instance(items, name, cur, stories)
 		}
 		return out
 	case "string":
+		if name == "text" && cur.sentence != "" {
+			return cur.sentence
+		}
 		return fmt.Sprintf("Fake %s text.", name)
 	case "integer", "number":
 		return 0
