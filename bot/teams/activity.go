@@ -34,11 +34,14 @@ type activity struct {
 	Recipient    account  `json:"recipient"`
 	Conversation account  `json:"conversation"`
 	Entities     []entity `json:"entities"`
+	// Value is what an Adaptive Card's Action.Submit sends.
+	Value json.RawMessage `json:"value,omitempty"`
 }
 
 type account struct {
-	ID   string `json:"id"`
-	Name string `json:"name,omitempty"`
+	ID          string `json:"id"`
+	Name        string `json:"name,omitempty"`
+	AADObjectID string `json:"aadObjectId,omitempty"`
 }
 
 type entity struct {
@@ -112,8 +115,16 @@ func (b *Bot) serveActivity(w http.ResponseWriter, r *http.Request) {
 func (b *Bot) take(a activity) bool {
 	log := b.log.With(slog.String("conversation", a.Conversation.ID), slog.String("activity_id", a.ID),
 		slog.String("user", a.From.ID))
+	if taken, ok := b.vote(log, a); ok {
+		return taken
+	}
 	text := questionText(a)
 	base, root := splitConversation(a.Conversation.ID)
+	if root == "" || root == a.ID { // a new post, not a reply in a thread
+		if taken, ok := b.setupCommand(log, a, text); ok {
+			return taken
+		}
+	}
 	if root != "" {
 		key := threadKey(base, root)
 		thread, known, err := b.opts.Threads.Thread(key)

@@ -62,6 +62,11 @@ type Options struct {
 	Service  briefing.Service
 	Threads  briefing.ThreadStore
 	Events   briefing.EventLog
+	// Setup, Feedback and Admins: as chat.Commands has them; Feedback
+	// also records the votes of the cards' story buttons.
+	Setup    briefing.ChannelSetup
+	Feedback briefing.Feedback
+	Admins   []string
 	Logger   *slog.Logger
 	Metrics  *metrics.Metrics
 	// HTTPClient makes every outbound call; default one with a 30 s timeout.
@@ -77,6 +82,8 @@ type Bot struct {
 	tokens  oauth2.TokenSource
 	builds  *chat.Queue
 	answers *chat.Queue
+	// commands answers the set-up commands (subscribe, list, why, …).
+	commands *chat.Commands
 
 	work   context.Context
 	cancel context.CancelFunc
@@ -136,8 +143,10 @@ func New(opts Options) (*Bot, error) {
 		tokens:  creds.TokenSource(tokenCtx),
 		builds:  chat.NewQueue(maxBuilds, maxWaiting, log),
 		answers: chat.NewQueue(maxAnswers, maxWaiting, log),
-		work:    work,
-		cancel:  cancel,
+		commands: &chat.Commands{Service: opts.Service, Setup: opts.Setup, Feedback: opts.Feedback, Admins: opts.Admins,
+			Logger: log, Markup: teamsMarkup},
+		work:   work,
+		cancel: cancel,
 	}, nil
 }
 

@@ -49,7 +49,7 @@ type harness struct {
 	clock *clock
 }
 
-func newHarness(tb testing.TB) *harness {
+func newHarness(tb testing.TB, configure ...func(*teams.Options)) *harness {
 	tb.Helper()
 	h := &harness{fake: faketeams.New(tb), svc: briefingtest.NewRecordingService(), clock: &clock{}}
 	// Answers carry a mention, as untrusted content may, that a reply must
@@ -61,11 +61,15 @@ func newHarness(tb testing.TB) *harness {
 	}
 	tb.Cleanup(func() { _ = db.Close() })
 	h.db = db
-	h.bot, err = teams.New(teams.Options{
+	opts := teams.Options{
 		AppID: h.fake.AppID(), AppPassword: h.fake.AppPassword(), TenantID: h.fake.TenantID(),
 		OpenIDMetadataURL: h.fake.OpenIDMetadataURL(), TokenURL: h.fake.TokenURL(),
 		Service: h.svc, Threads: db, Events: db, Now: h.clock.now,
-	})
+	}
+	for _, c := range configure {
+		c(&opts)
+	}
+	h.bot, err = teams.New(opts)
 	if err != nil {
 		tb.Fatal(err)
 	}

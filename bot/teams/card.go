@@ -53,18 +53,37 @@ func Card(br *briefing.Briefing) map[string]any {
 	// is sized for the longest note it may carry.
 	size := jsonSize(cardOf(append(body, footer(len(br.Paragraphs))...)))
 	kept := 0
+	// Each story's feedback buttons follow its last paragraph; room for
+	// one set is kept, since the story shown last needs it.
+	votes, last := 0, briefing.NoStory
+	if len(br.Stories) > 0 && votable(br, 0) {
+		votes = jsonSize(storyVotes(br, 0)) + 1
+	}
+	endStory := func(next int) {
+		if next != last && votable(br, last) {
+			body = append(body, storyVotes(br, last))
+		}
+		last = next
+	}
 	for _, p := range br.Paragraphs {
 		text := paragraphText(br, p)
 		if text == "" {
 			continue
 		}
 		block := textBlock(text, map[string]any{"spacing": "Medium"})
-		if size += jsonSize(block) + 1; size > maxCardBytes {
+		grow := jsonSize(block) + 1
+		if p.Story != last && votable(br, last) {
+			grow += votes
+		}
+		if size+grow+votes > maxCardBytes {
 			break
 		}
+		size += grow
+		endStory(p.Story)
 		body = append(body, block)
 		kept++
 	}
+	endStory(briefing.NoStory)
 	return cardOf(append(body, footer(countParagraphs(br)-kept)...))
 }
 

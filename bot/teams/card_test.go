@@ -60,7 +60,9 @@ func cardTexts(tb testing.TB, card map[string]any) []string {
 	tb.Helper()
 	var texts []string
 	for _, block := range card["body"].([]any) {
-		texts = append(texts, block.(map[string]any)["text"].(string))
+		if text, ok := block.(map[string]any)["text"].(string); ok {
+			texts = append(texts, text)
+		}
 	}
 	return texts
 }

@@ -73,7 +73,7 @@ func OpenDaemon(ctx context.Context, app *App) (_ *Daemon, err error) {
 		}
 	}
 	if cfg.Teams.AppID != "" {
-		if d.teams, err = newTeamsBot(app); err != nil {
+		if d.teams, err = newTeamsBot(app, setup); err != nil {
 			return nil, err
 		}
 		if d.teamsLn, err = net.Listen("tcp", cfg.Teams.Listen); err != nil {

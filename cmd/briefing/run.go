@@ -98,7 +98,7 @@ func newSlackBot(app *App, setup *schedule.Setup) (*slackbot.Bot, error) {
 		Threads:  app.Store,
 		Jobs:     app.Store,
 		Feedback: app.Engine,
-		Setup:    setup,
+		Setup:    channelSetup(setup),
 		Admins:   app.Config.Chat.Admins,
 		Logger:   app.Logger,
 		Metrics:  app.Metrics,
@@ -111,12 +111,13 @@ func newSlackBot(app *App, setup *schedule.Setup) (*slackbot.Bot, error) {
 	return slackbot.New(opts)
 }
 
-func newTeamsBot(app *App) (*teams.Bot, error) {
+func newTeamsBot(app *App, setup *schedule.Setup) (*teams.Bot, error) {
 	t := app.Config.Teams
 	return teams.New(teams.Options{
 		AppID: t.AppID, AppPassword: t.AppPassword, TenantID: t.TenantID,
 		OpenIDMetadataURL: t.OpenIDMetadataURL, TokenURL: t.TokenURL,
 		Service: app.Engine, Threads: app.Store, Events: app.Store,
+		Setup: channelSetup(setup), Feedback: app.Engine, Admins: app.Config.Chat.Admins,
 		Logger: app.Logger, Metrics: app.Metrics,
 	})
 }
@@ -150,6 +151,15 @@ func newScheduler(app *App, slackBot *slackbot.Bot, teamsBot *teams.Bot, setup *
 	return sched, err
 }
 
+// channelSetup is setup for the bots' options, where a nil *Setup (a
+// one-off post) must be a nil interface.
+func channelSetup(setup *schedule.Setup) briefing.ChannelSetup {
+	if setup == nil {
+		return nil
+	}
+	return setup
+}
+
 // chatSetup keeps the subscriptions made in chat; its Scheduler is set
 // once the scheduler is built.
 func chatSetup(app *App) *schedule.Setup {
@@ -174,6 +184,9 @@ func (p poster) target(s schedule.Schedule) ScheduleConfig {
 	t := ScheduleConfig{ID: s.ID, Topic: s.Topic}
 	if ch, ok := strings.CutPrefix(s.Destination, "slack:"); ok && p.slack != nil {
 		t.SlackChannel = ch
+	}
+	if ch, ok := strings.CutPrefix(s.Destination, "teams:"); ok && p.teams != nil {
+		t.TeamsChannel, t.TeamsServiceURL = ch, s.Address
 	}
 	return t
 }

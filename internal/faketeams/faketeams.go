@@ -102,12 +102,15 @@ type Activity struct {
 	Entities     []Entity       `json:"entities,omitempty"`
 	Attachments  []Attachment   `json:"attachments,omitempty"`
 	ChannelData  map[string]any `json:"channelData,omitempty"`
+	// Value is the data of the Adaptive Card Action.Submit that sent it.
+	Value any `json:"value,omitempty"`
 }
 
 // Account is a user, bot or conversation member.
 type Account struct {
-	ID   string `json:"id"`
-	Name string `json:"name,omitempty"`
+	ID          string `json:"id"`
+	Name        string `json:"name,omitempty"`
+	AADObjectID string `json:"aadObjectId,omitempty"`
 }
 
 // Conversation is an activity's conversation.

@@ -59,10 +59,26 @@ type Commands struct {
 	Markup Markup
 }
 
-// Answer answers fields if they are one of the commands, and reports
-// whether they were.
-func (c *Commands) Answer(ctx context.Context, r Request, fields []string) (string, bool) {
+// Handles reports whether fields are one of the commands: why, topics
+// and list alone, subscribe, unsubscribe and audience with what they
+// change, so that "why did prices fall?" stays a question.
+func (c *Commands) Handles(fields []string) bool {
 	if len(fields) == 0 {
+		return false
+	}
+	switch strings.ToLower(fields[0]) {
+	case "why", "topics", "list":
+		return len(fields) == 1
+	case "subscribe", "unsubscribe", "audience":
+		return true
+	}
+	return false
+}
+
+// Answer answers fields if they are one of the commands (see Handles),
+// and reports whether they were.
+func (c *Commands) Answer(ctx context.Context, r Request, fields []string) (string, bool) {
+	if !c.Handles(fields) {
 		return "", false
 	}
 	switch strings.ToLower(fields[0]) {
