@@ -89,15 +89,15 @@ func (s *Scheduler) post(ctx context.Context, sc Schedule, slot briefing.Slot, l
 }
 
 // slotLease is how long a claim on one of sc's slots holds: long enough
-// to build and post, short enough that a slot whose process died is taken
-// over well within its grace.
+// to build and post, short enough that a slot is taken over within its
+// grace even when the process that took it over dies too.
 func slotLease(sc Schedule) time.Duration {
-	return max(minSlotLease, min(maxSlotLease, sc.Grace/2))
+	return max(minSlotLease, min(maxSlotLease, sc.Grace/4))
 }
 
 // Bounds of slotLease: a build with an LLM takes a minute or two.
 const (
-	minSlotLease = 5 * time.Second
+	minSlotLease = 2 * time.Second
 	maxSlotLease = 10 * time.Minute
 )
 

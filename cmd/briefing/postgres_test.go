@@ -9,7 +9,15 @@ import (
 	"github.com/briefing-bot/briefing/store/postgres/pgtest"
 )
 
-func TestMain(m *testing.M) { os.Exit(pgtest.Main(m)) }
+// TestMain gives the tests a database of their own, except in a child
+// process (see asChild), which uses its parent's and may be killed before
+// it could drop one.
+func TestMain(m *testing.M) {
+	if os.Getenv("BRIEFING_TEST_MAIN") == "1" {
+		os.Exit(m.Run())
+	}
+	os.Exit(pgtest.Main(m))
+}
 
 // TestPostgresStore runs the commands on store.driver postgres, with the
 // DSN from the environment as a deployment would pass it: what collect

@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"flag"
 	"fmt"
 	"io"
 	"net"
@@ -294,9 +293,7 @@ func TestRunRefusesRevokedToken(t *testing.T) {
 
 // SIGTERM to the real process: it stops within 10 s with exit code 0.
 func TestRunStopsOnSIGTERM(t *testing.T) {
-	if os.Getenv("BRIEFING_TEST_MAIN") == "1" {
-		os.Args = append([]string{"briefing"}, flag.Args()...)
-		main()
+	if asChild() {
 		return
 	}
 	dir := inTempDir(t)

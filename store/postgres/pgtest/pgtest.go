@@ -16,6 +16,7 @@ import (
 	"fmt"
 	"net/url"
 	"os"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -63,9 +64,10 @@ func create(server string) (func(), error) {
 		return nil, fmt.Errorf("no PostgreSQL at %s: %w", u.Redacted(), err)
 	}
 	defer conn.Close(context.Background())
+	dropStale(ctx, conn)
 	var suffix [6]byte
 	_, _ = rand.Read(suffix[:])
-	name := "briefing_test_" + hex.EncodeToString(suffix[:])
+	name := fmt.Sprintf("%s%d_%s", prefix, time.Now().Unix(), hex.EncodeToString(suffix[:]))
 	if _, err := conn.Exec(ctx, "CREATE DATABASE "+name); err != nil {
 		return nil, fmt.Errorf("create database %s at %s: %w", name, u.Redacted(), err)
 	}
@@ -84,6 +86,32 @@ func create(server string) (func(), error) {
 			fmt.Fprintf(os.Stderr, "pgtest: drop database %s: %v\n", name, err)
 		}
 	}, nil
+}
+
+// prefix starts the name of every database a run creates; the Unix time
+// of its creation follows.
+const prefix = "briefing_test_"
+
+// staleAfter is the age past which a run's database is taken to be left
+// by a run that could not drop it (killed, timed out), when nobody is
+// connected to it.
+const staleAfter = time.Hour
+
+// dropStale drops the databases earlier runs left behind. Failures are
+// ignored: another run may be dropping the same one.
+func dropStale(ctx context.Context, conn *pgx.Conn) {
+	rows, _ := conn.Query(ctx, `SELECT datname FROM pg_database d WHERE datname LIKE $1
+		AND NOT EXISTS (SELECT 1 FROM pg_stat_activity a WHERE a.datname = d.datname)`, prefix+"%")
+	names, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return
+	}
+	for _, name := range names {
+		created, _, _ := strings.Cut(strings.TrimPrefix(name, prefix), "_")
+		if at, err := strconv.ParseInt(created, 10, 64); err == nil && time.Since(time.Unix(at, 0)) > staleAfter {
+			_, _ = conn.Exec(ctx, "DROP DATABASE IF EXISTS "+pgx.Identifier{name}.Sanitize())
+		}
+	}
 }
 
 // DSN returns the URL of a new, empty schema in the run's database (its
