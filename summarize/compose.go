@@ -22,7 +22,7 @@ import (
 // Defaults for LLM budgets, in tokens.
 const (
 	DefaultMaxInputTokens = 12000
-	DefaultArticleTokens  = 300
+	DefaultArticleTokens  = 200
 )
 
 const (
@@ -114,7 +114,8 @@ type LLM struct {
 	// token); the lowest-ranked stories lose material first.
 	MaxInputTokens int
 	// ArticleTokens bounds each article's lead; a story's later articles
-	// get half, as they mostly repeat the first.
+	// get a quarter, about their lead sentence: they mostly repeat the first,
+	// and their leads say what each adds.
 	ArticleTokens int
 	// Audience is who reads the briefing, unless the topic names one.
 	Audience string
@@ -313,7 +314,7 @@ func (l *LLM) plan(stories []briefing.Story) []storyInput {
 			}
 			limit := articleTokens
 			if i > 0 {
-				limit /= 2
+				limit /= 4
 			}
 			in.articles = append(in.articles, a)
 			in.leads = append(in.leads, clipTokens(compactText(a.Text), limit))
@@ -354,7 +355,7 @@ func storyCost(in storyInput) int {
 	var b strings.Builder
 	writeStoryArticles(&b, in)
 	if in.direct() {
-		return estimateTokens(b.String())
+		return estimateTokens(b.String()) + estimateTokens(`<story n="00">`+"\nTitle: "+in.story.Title+"\n</story>\n")
 	}
 	return estimateTokens(storySystemPrompt) + estimateTokens(b.String()) + composeShareTokens
 }

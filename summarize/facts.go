@@ -175,3 +175,16 @@ func shareAny(a, b []string) bool {
 	}
 	return false
 }
+
+// Supports reports whether article a states sentence s as a citation of
+// the offline summarizer must: every number and name of s, and most of its
+// content words, are in the article's headline or text. It measures how
+// far a briefing's citations can be trusted.
+func Supports(a briefing.Article, s string) bool {
+	return articleEvidence(a).supports(factsOf(s), quoteSupportShare)
+}
+
+// SameFact reports whether sentences a and b state the same thing, as
+// a briefing must not: most of their content words are shared, or they
+// give the same number of the same thing.
+func SameFact(a, b string) bool { return sameFact(factsOf(a), factsOf(b)) }

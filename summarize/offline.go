@@ -54,8 +54,8 @@ const updatePrefix = "Update: "
 // centrality (TF-IDF similarity to the centroid of the story's sentences,
 // slightly favouring leads) raised for the numbers and names they add, and
 // no sentence states what one picked before already says. Only readable
-// sentences in the topic's language are quoted (see Readable); an article
-// without any offers its headline. A passage cites the article it quotes
+// sentences (see Readable) of articles in the topic's language are
+// quoted; an article without any offers its headline. A passage cites the article it quotes
 // and the other articles of the story that state its facts too.
 //
 // A story marked Update tells only what its new articles say, starting
@@ -82,7 +82,7 @@ func (o Offline) Summarize(ctx context.Context, topic briefing.Topic, stories []
 		GeneratedAt: now(),
 		Summarizer:  briefing.SummarizerOffline,
 		Stories:     stories,
-		Headline:    clip(storyHeadline(stories[lead]), maxHeadline),
+		Headline:    clip(storyHeadline(stories[x.lead]), maxHeadline),
 	}
 	for i := range stories {
 		b.Paragraphs = append(b.Paragraphs, x.storyPassages(i)...)
@@ -124,12 +124,14 @@ func storyHeadline(s briefing.Story) string {
 // the briefing has said so far.
 type extract struct {
 	stories []briefing.Story
-	// lead is the index of the lead story, told in depth.
+	// lead is the index of the lead story, told in depth: the first with
+	// a sentence to quote, else the first with an article.
 	lead int
 	// byStory lists each story's candidates, most central first.
 	byStory [][]*candidate
-	// evidence is what each article of each story says.
-	evidence [][]evidence
+	// evidence is what each article of each story says, read when first
+	// needed (see said).
+	evidence [][]*evidence
 	// said are the sentences quoted so far, in the order quoted, and
 	// firstSaid the first of each story.
 	said      []*candidate
@@ -150,17 +152,21 @@ func newExtract(stories []briefing.Story, language string) *extract {
 	language = cmp.Or(language, DefaultLanguage)
 	x := &extract{
 		stories:   stories,
-		lead:      max(0, slices.IndexFunc(stories, func(s briefing.Story) bool { return len(s.Articles) > 0 })),
 		byStory:   make([][]*candidate, len(stories)),
-		evidence:  make([][]evidence, len(stories)),
+		evidence:  make([][]*evidence, len(stories)),
 		firstSaid: map[int]*candidate{},
 	}
+	var all []briefing.Article
+	for _, s := range stories {
+		all = append(all, s.Articles...)
+	}
+	other := foreign(all, language)
 	var docs [][]string
 	titles := make([][]Vector, len(stories))
 	for i, s := range stories {
 		for ai, a := range s.Articles {
-			x.byStory[i] = append(x.byStory[i], articleCandidates(a, ai, leadSentences, language)...)
-			x.evidence[i] = append(x.evidence[i], articleEvidence(a))
+			x.byStory[i] = append(x.byStory[i], articleCandidates(a, ai, leadSentences, other[0])...)
+			other = other[1:]
 			docs = append(docs, Terms(a.Title))
 		}
 	}
@@ -169,8 +175,13 @@ func newExtract(stories []briefing.Story, language string) *extract {
 			docs = append(docs, Terms(c.text))
 		}
 	}
+	x.lead = slices.IndexFunc(x.byStory, func(cs []*candidate) bool { return len(cs) > 0 })
+	if x.lead < 0 {
+		x.lead = max(0, slices.IndexFunc(stories, func(s briefing.Story) bool { return len(s.Articles) > 0 }))
+	}
 	m := NewTFIDF(docs)
 	for i, s := range stories {
+		x.evidence[i] = make([]*evidence, len(s.Articles))
 		for _, a := range s.Articles {
 			titles[i] = append(titles[i], m.Vector(Terms(a.Title)))
 		}
@@ -203,16 +214,18 @@ func newExtract(stories []briefing.Story, language string) *extract {
 // sentence, when that reads as one.
 func QuotableSentences(a briefing.Article, code string) []string {
 	var out []string
-	for _, c := range articleCandidates(a, 0, 0, cmp.Or(code, DefaultLanguage)) {
+	code = cmp.Or(code, DefaultLanguage)
+	for _, c := range articleCandidates(a, 0, 0, foreign([]briefing.Article{a}, code)[0]) {
 		out = append(out, c.text)
 	}
 	return out
 }
 
 // articleCandidates are the first limit (0: all) quotable sentences of
-// article a, the ai-th of its story, or its headline when it has none.
-func articleCandidates(a briefing.Article, ai, limit int, language string) []*candidate {
-	if !inLanguage(a.Title+"\n"+a.Text, language) {
+// article a, the ai-th of its story, or its headline when it has none;
+// none when the article is in another language (foreign).
+func articleCandidates(a briefing.Article, ai, limit int, foreign bool) []*candidate {
+	if foreign {
 		return nil
 	}
 	var cs []*candidate
@@ -223,13 +236,13 @@ func articleCandidates(a briefing.Article, ai, limit int, language string) []*ca
 				return cs
 			}
 			offset++
-			if Readable(s, language) {
+			if Readable(s) {
 				cs = append(cs, &candidate{text: s, article: ai, para: pi, offset: offset - 1})
 			}
 		}
 	}
 	if len(cs) == 0 {
-		if t := headlineSentence(a); Readable(t, language) {
+		if t := headlineSentence(a); Readable(t) {
 			cs = append(cs, &candidate{text: t, article: ai, headline: true})
 		}
 	}
@@ -243,6 +256,15 @@ func headlineSentence(a briefing.Article) string {
 		return t
 	}
 	return t + "."
+}
+
+// says is what article ai of story i says.
+func (x *extract) says(i, ai int) *evidence {
+	if x.evidence[i][ai] == nil {
+		e := articleEvidence(x.stories[i].Articles[ai])
+		x.evidence[i][ai] = &e
+	}
+	return x.evidence[i][ai]
 }
 
 // pick chooses up to n more of story i's candidates that from admits (nil:
@@ -322,7 +344,7 @@ func (x *extract) storyPassages(i int) []briefing.Paragraph {
 			return false
 		}
 		for ai, a := range s.Articles {
-			if !slices.Contains(s.NewArticles, a.ID) && len(s.NewArticles) > 0 && x.evidence[i][ai].supports(c.facts, quoteSupportShare) {
+			if !slices.Contains(s.NewArticles, a.ID) && len(s.NewArticles) > 0 && x.says(i, ai).supports(c.facts, quoteSupportShare) {
 				return false
 			}
 		}
@@ -385,7 +407,7 @@ func (x *extract) support(i int, c *candidate) []string {
 		if len(sources) > maxSupport {
 			break
 		}
-		if !slices.Contains(sources, a.URL) && x.evidence[i][ai].supports(c.facts, quoteSupportShare) {
+		if !slices.Contains(sources, a.URL) && x.says(i, ai).supports(c.facts, quoteSupportShare) {
 			sources = append(sources, a.URL)
 		}
 	}
@@ -394,7 +416,8 @@ func (x *extract) support(i int, c *candidate) []string {
 
 // bullets are one sentence of each of the top three stories or, with
 // fewer stories, the lead story's distinct facts (then the others'),
-// never the headline again and never two stating the same fact.
+// never the headline again and never two stating the same fact; none
+// when no story has a sentence to quote.
 func (x *extract) bullets(headline string) []string {
 	var chosen []*candidate
 	fits := func(c *candidate) bool {
@@ -447,9 +470,6 @@ func (x *extract) bullets(headline string) []string {
 	var bullets []string
 	for _, c := range chosen {
 		bullets = append(bullets, clip(strings.Join(strings.Fields(c.text), " "), maxBullet))
-	}
-	if len(bullets) == 0 && headline != "" {
-		bullets = append(bullets, headline)
 	}
 	return bullets
 }

@@ -27,7 +27,9 @@ const (
 // most, then recency (halving every half window since the story's newest
 // article), then how many of the topic's keywords the story matches. It
 // sets Story.Score on copies and returns every story; ties go to the story
-// with the newer newest article, then to the smaller ID.
+// with the newer newest article, then to the smaller ID. Stories with no
+// article in the topic's language come last, whatever their score: a
+// briefing can tell them only by their headlines.
 func Rank(stories []briefing.Story, topic briefing.Topic, now time.Time) []briefing.Story {
 	return RankFor(stories, topic, now, Feedback{})
 }
@@ -35,13 +37,29 @@ func Rank(stories []briefing.Story, topic briefing.Topic, now time.Time) []brief
 // RankFor ranks as Rank does, with what a destination's readers voted
 // added to each score (see Feedback.Adjust).
 func RankFor(stories []briefing.Story, topic briefing.Topic, now time.Time, fb Feedback) []briefing.Story {
-	ranked := slices.Clone(stories)
-	for i := range ranked {
-		ranked[i].Score = Explain(ranked[i], topic, now, fb).Total()
+	type ranking struct {
+		story   briefing.Story
+		foreign bool
 	}
-	slices.SortStableFunc(ranked, func(a, b briefing.Story) int {
-		return cmp.Or(cmp.Compare(b.Score, a.Score), newest(b).Compare(newest(a)), cmp.Compare(a.ID, b.ID))
+	var all []briefing.Article
+	for _, s := range stories {
+		all = append(all, s.Articles...)
+	}
+	other := foreign(all, cmp.Or(topic.Language, DefaultLanguage))
+	rs := make([]ranking, len(stories))
+	for i, s := range stories {
+		s.Score = Explain(s, topic, now, fb).Total()
+		rs[i] = ranking{story: s, foreign: !slices.Contains(other[:len(s.Articles)], false)}
+		other = other[len(s.Articles):]
+	}
+	slices.SortStableFunc(rs, func(x, y ranking) int {
+		a, b := x.story, y.story
+		return cmp.Or(compareBool(x.foreign, y.foreign), cmp.Compare(b.Score, a.Score), newest(b).Compare(newest(a)), cmp.Compare(a.ID, b.ID))
 	})
+	ranked := make([]briefing.Story, len(rs))
+	for i, r := range rs {
+		ranked[i] = r.story
+	}
 	return ranked
 }
 
@@ -221,4 +239,15 @@ func containsWord(text, phrase string) bool {
 
 func isWordRune(r rune) bool {
 	return r != utf8.RuneError && (unicode.IsLetter(r) || unicode.IsDigit(r))
+}
+
+// compareBool orders false before true.
+func compareBool(a, b bool) int {
+	switch {
+	case a == b:
+		return 0
+	case a:
+		return 1
+	}
+	return -1
 }

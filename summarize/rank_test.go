@@ -150,3 +150,25 @@ func TestFilterKeywords(t *testing.T) {
 		})
 	}
 }
+
+// TestRankOtherLanguagesLast puts a story told only in German after the
+// English ones of an English topic, though more outlets told it, and
+// before them in a German topic.
+func TestRankOtherLanguagesLast(t *testing.T) {
+	now := syntheticStart.Add(time.Hour)
+	german := briefing.Story{ID: "de"}
+	for _, src := range []string{"heise.de", "golem.de", "spiegel.de"} {
+		german.Articles = append(german.Articles, article("de-"+src, src, "Bundesregierung plant strengere Regeln für Rechenzentren",
+			"Die Bundesregierung will die Regeln für Rechenzentren im kommenden Jahr deutlich verschärfen. "+
+				"Betreiber müssen dann jedes Jahr melden, wie viel Strom sie verbrauchen und woher er kommt.", 30))
+	}
+	english := briefing.Story{ID: "en", Articles: []briefing.Article{article("en-1", "example.com", "Data centre operators face new reporting rules",
+		"Operators of large data centres will have to report how much power they use and where it comes from, under rules announced on Tuesday.", 20)}}
+	stories := []briefing.Story{german, english}
+	for language, want := range map[string][]string{"": {"en", "de"}, "de": {"de", "en"}} {
+		topic := briefing.Topic{ID: "dc", Window: 24 * time.Hour, Language: language}
+		if got := rankedIDs(summarize.Rank(stories, topic, now)); !reflect.DeepEqual(got, want) {
+			t.Errorf("language %q: ranked %q, want %q", language, got, want)
+		}
+	}
+}

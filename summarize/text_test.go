@@ -101,24 +101,28 @@ func TestReadable(t *testing.T) {
 		"14,000 accounts were exposed, the regulator said on Friday.":                true,
 		"Netflix added five million subscribers in the quarter, beating forecasts.":  true,
 
-		"adding custom fonts to iOS apps, and":                                        false, // a fragment
-		"Tim Cook, in a company-wide memo:":                                           false, // no terminal mark
-		"set tabstop=4 shiftwidth=4 expandtab in your vimrc file.":                    false, // code
-		"Leia mais (09/24/2018 - 19h22)":                                              false,
-		"Visit here for details. # Not a heading":                                     false,
-		"The launch was delayed to April.Previously the company said May.":            false, // two sentences run together
-		"Let's say my father has activated Drop In for me on his Echo.":               false, // the writer's aside
-		"Lumen 4 ran on a single eight-GPU server in our tests.":                      false,
-		"The post Nimbus down appeared first on Example News.":                        false,
-		"Continue reading the full story on our website today.":                       false,
-		"See the full changelog at https://example.com/changes for more.":             false,
-		"Microsoft (MSFT shares rose three percent on the news.":                      false, // unbalanced
-		"Die Bundesregierung will die Regeln für Rechenzentren deutlich verschärfen.": false,
-		"Too short.": false,
-		"Read the <b>full</b> story of the outage here today.": false,
+		"adding custom fonts to iOS apps, and":                             false, // a fragment
+		"Tim Cook, in a company-wide memo:":                                false, // no terminal mark
+		"set tabstop=4 shiftwidth=4 expandtab in your vimrc file.":         false, // code
+		"Leia mais (09/24/2018 - 19h22)":                                   false,
+		"Visit here for details. # Not a heading":                          false,
+		"The launch was delayed to April.Previously the company said May.": false, // two sentences run together
+		"Let's say my father has activated Drop In for me on his Echo.":    false, // the writer's aside
+		"Lumen 4 ran on a single eight-GPU server in our tests.":           false,
+		"The post Nimbus down appeared first on Example News.":             false,
+		"Continue reading the full story on our website today.":            false,
+		"See the full changelog at https://example.com/changes for more.":  false,
+		"Microsoft (MSFT shares rose three percent on the news.":           false, // unbalanced
+		"Too short.":                             false,
+		"By Ruben Schade in Sydney, 2023-01-11.": false, // a byline
+		"See you in your PHP stack, where the new release now runs!":        false, // the writer to the reader
+		"What is it about Omni that leads to such perseverance?":            false, // the writer's question
+		"But just as important this year will be what Apple leaves out.":    false, // leans on the sentence before
+		`"Why did nobody warn us?" asked Dana Okafor, the chief executive.`: true,
+		"Read the <b>full</b> story of the outage here today.":              false,
 	}
 	for s, want := range tests {
-		if got := summarize.Readable(s, "en"); got != want {
+		if got := summarize.Readable(s); got != want {
 			t.Errorf("Readable(%q) = %v, want %v", s, got, want)
 		}
 	}
