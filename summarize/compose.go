@@ -308,7 +308,15 @@ func (l *LLM) plan(stories []briefing.Story) []storyInput {
 	var inputs []storyInput
 	for rank, s := range stories {
 		in := storyInput{story: s, rank: rank}
-		for i, a := range leadOrder(s.Articles) {
+		ordered := leadOrder(s.Articles)
+		if s.Update {
+			// An update is about its new articles: they go first, and the
+			// first gets the full lead.
+			slices.SortStableFunc(ordered, func(a, b briefing.Article) int {
+				return compareBool(!slices.Contains(s.NewArticles, a.ID), !slices.Contains(s.NewArticles, b.ID))
+			})
+		}
+		for i, a := range ordered {
 			if i == maxStoryArticles {
 				break
 			}
@@ -545,6 +553,18 @@ func composeMessages(inputs []storyInput, summaries []storySummary, idOf map[str
 			user.WriteString(` update="true"`)
 		}
 		user.WriteString(">\nTitle: " + neutralize(in.story.Title) + "\n")
+		if in.story.Update {
+			// What the update is about: the articles no briefing told.
+			var fresh []string
+			for _, a := range in.articles {
+				if slices.Contains(in.story.NewArticles, a.ID) {
+					fresh = append(fresh, idOf[a.ID])
+				}
+			}
+			if len(fresh) > 0 {
+				user.WriteString("New articles: " + strings.Join(fresh, ", ") + "\n")
+			}
+		}
 		if in.direct() {
 			for ai, a := range in.articles {
 				a.Text = in.leads[ai]

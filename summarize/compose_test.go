@@ -422,3 +422,19 @@ func TestLLMBriefingStaysWithinInputBudget(t *testing.T) {
 		}
 	}
 }
+
+// TestLLMBriefingUpdateLeadsWithNewArticles sends an updated story's new
+// article first, with its full lead, and names it in the compose prompt.
+func TestLLMBriefingUpdateLeadsWithNewArticles(t *testing.T) {
+	srv := fakeopenai.New(t)
+	stories := summarize.Remember(cloudStories(), map[string]bool{"openai-msft": true, "msft-blog": true})
+	if _, err := newLLM(t, newTestPool(t, srv), nil).Summarize(context.Background(), cloudTopic, stories); err != nil {
+		t.Fatal(err)
+	}
+	compose := lastUserMessage(t, srv.Requests()[len(srv.Requests())-1])
+	story := compose[:strings.Index(compose, "</story>")]
+	if !strings.Contains(story, `update="true"`) || !strings.Contains(story, "New articles: a1\n") ||
+		!strings.Contains(story, "<article id=\"a1\" source=\"cnbc.com\"") {
+		t.Errorf("the updated story does not lead with its new article a1 (cnbc.com):\n%s", story)
+	}
+}
