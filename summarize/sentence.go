@@ -190,7 +190,7 @@ var writersVoice = set("i", "i'm", "i've", "i'd", "i'll", "me", "my", "mine", "m
 // dangling are the openings of a sentence that leans on the one before it
 // ("But just as important…", "Otherwise, it's…"), which a briefing quotes
 // without.
-var dangling = regexp.MustCompile(`^(And|But|Or|So|Also|Otherwise|Mostly|Instead|Despite that|Still|Yet|Then|Thus|Hence)\b`)
+var dangling = regexp.MustCompile(`^(And|But|Or|So|Also|Otherwise|Mostly|Instead|Despite that|Still|Yet|Then|Thus|Hence|Maybe|Perhaps|Finally|Anyway)\b`)
 
 // writersAside reports whether s is the writer's aside rather than a
 // statement of news: it speaks in the first or second person outside

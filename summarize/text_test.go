@@ -115,6 +115,7 @@ func TestReadable(t *testing.T) {
 		"Microsoft (MSFT shares rose three percent on the news.":           false, // unbalanced
 		"Too short.":                             false,
 		"By Ruben Schade in Sydney, 2023-01-11.": false, // a byline
+		"Maybe he is the black in the shirt on the album cover.":            false,
 		"See you in your PHP stack, where the new release now runs!":        false, // the writer to the reader
 		"What is it about Omni that leads to such perseverance?":            false, // the writer's question
 		"But just as important this year will be what Apple leaves out.":    false, // leans on the sentence before
