@@ -628,10 +628,15 @@ func verify(out composed, c citations) (verified, error) {
 		allowed[u] = true
 	}
 	v := verified{headline: clipHeadline(scrubURLs(out.Headline, allowed)), stories: make([][]briefing.Paragraph, len(c.storyURLs))}
+	var bulletFacts []facts
 	for _, bullet := range out.Bullets {
-		if bullet = scrubURLs(strings.Join(strings.Fields(bullet), " "), allowed); bullet != "" && len(v.bullets) < 3 {
-			v.bullets = append(v.bullets, bullet)
+		bullet = scrubURLs(strings.Join(strings.Fields(bullet), " "), allowed)
+		f := factsOf(bullet)
+		if bullet == "" || len(v.bullets) == 3 || slices.ContainsFunc(bulletFacts, func(g facts) bool { return sameFact(f, g) }) {
+			continue // empty, one too many, or a takeaway stated already
 		}
+		v.bullets = append(v.bullets, bullet)
+		bulletFacts = append(bulletFacts, f)
 	}
 	var said []facts
 	survived := 0

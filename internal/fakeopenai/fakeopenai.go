@@ -378,10 +378,19 @@ func instance(schema map[string]any, name string, cur story, stories []story) an
 			}
 			return out
 		}
-		n := 1
 		if name == "bullets" {
-			n = 3
+			// One takeaway per story, as a briefing's compose step is
+			// asked for, then filler.
+			out := make([]any, 3)
+			for i := range out {
+				out[i] = fmt.Sprintf("Fake bullet number %s.", []string{"one", "two", "three"}[i])
+				if i < len(stories) && stories[i].sentence != "" {
+					out[i] = stories[i].sentence
+				}
+			}
+			return out
 		}
+		n := 1
 		out := make([]any, n)
 		for i := range out {
 			out[i] = instance(items, name, cur, stories)
