@@ -2,9 +2,12 @@ package slack_test
 
 import (
 	"context"
+	"encoding/json"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/slack-go/slack"
 
 	"github.com/briefing-bot/briefing"
 	slackbot "github.com/briefing-bot/briefing/bot/slack"
@@ -126,4 +129,40 @@ func TestStreamRefusedInChannelFallsBackEachTime(t *testing.T) {
 	h.fake.Refuse("chat.startStream", "")
 	h.fake.SendEvent(t, "Ev2", h.userMessage("C1", ts, "And then?"), 0)
 	h.fake.WaitMessages(t, 1, func(m fakeslack.Message) bool { return m.Method == "chat.stopStream" })
+}
+
+// A question job resumed after its process died takes up the stream the
+// earlier attempt started: it stops it and edits the answer into it
+// rather than start another.
+func TestResumedAnswerFinishesItsStream(t *testing.T) {
+	h := newHarness(t)
+	h.fake.Refuse("chat.startStream", "")
+	ctx := context.Background()
+	_, ts := h.postBriefing(t, "C1")
+	ev := h.userMessage("C1", ts, "What now?")
+	api := slack.New(h.fake.BotToken(), slack.OptionAPIURL(h.fake.APIURL()))
+	_, streamTS, err := api.StartStreamContext(ctx, "C1", slack.MsgOptionTS(ts),
+		slack.MsgOptionRecipientUserID("U1"), slack.MsgOptionRecipientTeamID(fakeslack.DefaultTeamID))
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.stopBot(t)
+
+	payload, _ := json.Marshal(map[string]any{"event_id": "Ev1", "channel": "C1", "user": "U1", "text": "What now?",
+		"ts": ev["ts"], "thread_ts": ts, "team": fakeslack.DefaultTeamID})
+	job := briefing.Job{ID: "slack:msg:C1:" + ev["ts"].(string), Kind: "slack.question", Payload: payload,
+		Progress: json.RawMessage(`{"stream":"` + streamTS + `"}`), Attempts: 1, EnqueuedAt: time.Now()}
+	if _, err := h.db.Enqueue(ctx, job, time.Nanosecond); err != nil {
+		t.Fatal(err)
+	}
+	h.start(t)
+	h.fake.WaitMessages(t, 1, func(m fakeslack.Message) bool {
+		return m.Method == "chat.update" && m.TS == streamTS && strings.Contains(m.Text, "Sources:")
+	})
+	if n := len(h.fake.Requests("chat.startStream")); n != 1 {
+		t.Errorf("%d streams started; the resumed job should take up the first", n)
+	}
+	if stops := h.fake.WaitMessages(t, 1, func(m fakeslack.Message) bool { return m.Method == "chat.stopStream" }); stops[0].TS != streamTS {
+		t.Errorf("stopped stream %s, want %s", stops[0].TS, streamTS)
+	}
 }
