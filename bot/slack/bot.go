@@ -92,6 +92,7 @@ type Bot struct {
 	replies *chat.Queue // busy replies to refused questions
 	// commands answers the set-up commands (subscribe, list, why, …).
 	commands *chat.Commands
+	answerer chat.Answerer
 
 	// connected is whether the socket-mode connection is up, for
 	// readiness checks.
@@ -184,6 +185,7 @@ func New(opts Options) (*Bot, error) {
 		answers: chat.NewQueue(maxAnswers, maxWaiting, log),
 		replies: chat.NewQueue(maxBusyReplies, maxBusyWaiting, log),
 	}
+	b.answerer = chat.Answerer{Service: opts.Service, Threads: opts.Threads, Now: opts.Now}
 	b.commands = &chat.Commands{Service: opts.Service, Setup: opts.Setup, Feedback: opts.Feedback, Admins: opts.Admins,
 		Logger: log, Markup: slackMarkup}
 	for name, q := range map[string]*chat.Queue{kindCommand: b.builds, kindQuestion: b.answers, "slack.busy": b.replies} {

@@ -14,6 +14,7 @@ import (
 	"github.com/slack-go/slack/socketmode"
 
 	"github.com/briefing-bot/briefing"
+	"github.com/briefing-bot/briefing/bot/internal/chat"
 )
 
 const (
@@ -232,36 +233,27 @@ func isWordRune(r rune) bool {
 // message its earlier attempt started rather than start another.
 func (b *Bot) answer(ctx context.Context, log *slog.Logger, j briefing.Job, m message, key string, q briefing.Question, progress answerProgress) error {
 	start := time.Now()
-	threadTS := m.replyTo()
 	view, err := b.openAnswer(ctx, log, j, m, progress)
 	if err != nil {
 		b.opts.Metrics.Posted("slack", "answer", err)
 		return fmt.Errorf("start answer: %w", err)
 	}
-	ans, err := b.opts.Service.Answer(ctx, q, view.set)
-	view.halt()
-	if err != nil {
-		if ctx.Err() != nil {
+	// A resumed job kept the turn already when the thread's last turn is
+	// this question.
+	recorded := j.Attempts > 1 && lastQuestion(q.History) == q.Text
+	ans, answerErr, err := b.answerer.Answer(ctx, log, view, chat.FollowUp{Question: q, Thread: key, Recorded: recorded})
+	if answerErr != nil {
+		if ctx.Err() == nil {
+			b.opts.Metrics.Posted("slack", "answer", answerErr)
 			return err
 		}
-		b.opts.Metrics.Posted("slack", "answer", err)
-		log.Error("answer follow-up", slog.String("briefing_id", q.BriefingID), slog.String("topic", q.Topic), slog.Any("error", err))
-		return view.fail(ctx, briefing.ErrorMessage(err))
+		return answerErr
 	}
-	// Recorded before it is shown, so that a reply to the answer has it as
-	// context however fast it comes; a resumed job recorded it already
-	// when the thread's last turn is this question.
-	if key != "" && !(j.Attempts > 1 && lastQuestion(q.History) == q.Text) {
-		if err := b.opts.Threads.AppendTurn(key, briefing.Turn{Question: q.Text, Answer: ans.Text, At: b.opts.Now()}); err != nil {
-			log.Error("record follow-up turn", slog.String("thread", key), slog.Any("error", err))
-		}
-	}
-	err = view.finish(ctx, ans)
 	b.opts.Metrics.Posted("slack", "answer", err)
 	if err != nil {
 		return fmt.Errorf("post answer: %w", err)
 	}
-	log.Info("follow-up answered", slog.String("thread", threadTS), slog.String("briefing_id", q.BriefingID),
+	log.Info("follow-up answered", slog.String("thread", m.replyTo()), slog.String("briefing_id", q.BriefingID),
 		slog.String("topic", q.Topic), slog.Int("sources", len(ans.Sources)), slog.Duration("took", time.Since(start)))
 	return nil
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/slack-go/slack"
 
 	"github.com/briefing-bot/briefing"
+	"github.com/briefing-bot/briefing/bot/internal/chat"
 )
 
 // Native streaming (chat.startStream, appendStream, stopStream) shows an
@@ -29,24 +30,12 @@ const (
 	answerFeedbackAction = "answer_feedback"
 )
 
-// answerView shows one answer in a thread while it is being written.
-type answerView interface {
-	// set is the Answer's onDelta: text is the whole answer so far.
-	set(text string)
-	// halt stops showing drafts and waits for a call in flight.
-	halt()
-	// fail shows text, a failure told to the reader, as the answer.
-	fail(ctx context.Context, text string) error
-	// finish shows the whole answer with its sources.
-	finish(ctx context.Context, ans briefing.Answer) error
-}
-
 // openAnswer starts the answer's message in m's thread: a native stream
 // where Slack allows one, else a placeholder that edits stream into. A
 // workspace that does not know chat.startStream is not asked again. A
 // resumed job takes up the message its earlier attempt started: a stream
 // that process left is stopped and then edited like a placeholder.
-func (b *Bot) openAnswer(ctx context.Context, log *slog.Logger, j briefing.Job, m message, progress answerProgress) (answerView, error) {
+func (b *Bot) openAnswer(ctx context.Context, log *slog.Logger, j briefing.Job, m message, progress answerProgress) (chat.AnswerView, error) {
 	threadTS := m.replyTo()
 	if progress.Stream != "" {
 		if _, _, err := b.api.StopStreamContext(ctx, m.Channel, progress.Stream); err != nil {
@@ -128,7 +117,7 @@ func (b *Bot) startStream(ctx context.Context, log *slog.Logger, channel, thread
 	return s, nil
 }
 
-func (s *nativeAnswer) set(text string) {
+func (s *nativeAnswer) Set(text string) {
 	s.mu.Lock()
 	s.latest = text
 	s.mu.Unlock()
@@ -222,8 +211,8 @@ func markdownParts(text string) []string {
 	return splitText(text, maxMarkdownText)
 }
 
-// halt ends appending and waits for an append in flight.
-func (s *nativeAnswer) halt() {
+// Halt ends appending and waits for an append in flight.
+func (s *nativeAnswer) Halt() {
 	select {
 	case <-s.quit:
 	default:
@@ -232,7 +221,7 @@ func (s *nativeAnswer) halt() {
 	<-s.done
 }
 
-func (s *nativeAnswer) fail(ctx context.Context, text string) error {
+func (s *nativeAnswer) Fail(ctx context.Context, text string) error {
 	if s.sent != "" {
 		text = "\n\n" + text
 	}
@@ -242,7 +231,7 @@ func (s *nativeAnswer) fail(ctx context.Context, text string) error {
 // finish appends what the stream has not shown and stops it with the
 // sources and feedback buttons. A final text that does not extend what was
 // streamed (a draft's link that the answer dropped) replaces the message.
-func (s *nativeAnswer) finish(ctx context.Context, ans briefing.Answer) error {
+func (s *nativeAnswer) Finish(ctx context.Context, ans briefing.Answer) error {
 	text := strings.TrimSpace(ans.Text)
 	if text == "" {
 		text = "_No answer came back._"
@@ -341,17 +330,17 @@ func (b *Bot) placeholderIn(ctx context.Context, log *slog.Logger, j briefing.Jo
 		stream: b.streamInto(ctx, log, channel, ts)}
 }
 
-func (p *placeholderAnswer) set(text string) { p.stream.set(text) }
+func (p *placeholderAnswer) Set(text string) { p.stream.set(text) }
 
-func (p *placeholderAnswer) halt() { p.stream.stop() }
+func (p *placeholderAnswer) Halt() { p.stream.stop() }
 
-func (p *placeholderAnswer) fail(ctx context.Context, text string) error {
+func (p *placeholderAnswer) Fail(ctx context.Context, text string) error {
 	return p.bot.updateMessage(ctx, p.channel, p.ts, Escape(text))
 }
 
 // finish replaces the placeholder with the answer; a long one continues
 // in further replies.
-func (p *placeholderAnswer) finish(ctx context.Context, ans briefing.Answer) error {
+func (p *placeholderAnswer) Finish(ctx context.Context, ans briefing.Answer) error {
 	parts := answerParts(ans)
 	err := p.bot.updateMessage(ctx, p.channel, p.ts, parts[0])
 	for i, part := range parts[1:] {

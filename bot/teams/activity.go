@@ -295,20 +295,36 @@ func (b *Bot) followUp(ctx context.Context, log *slog.Logger, a activity, thread
 		return
 	}
 	q := briefing.Question{Text: text, Topic: thread.Topic, BriefingID: thread.BriefingID, History: thread.Turns}
-	ans, err := b.opts.Service.Answer(ctx, q, func(string) {})
+	ans, _, err := b.answerer.Answer(ctx, log, &replyView{bot: b, a: a}, chat.FollowUp{Question: q, Thread: thread.Key})
+	b.opts.Metrics.Posted("teams", "answer", err)
 	if err != nil {
-		log.Error("answer follow-up", slog.String("briefing_id", q.BriefingID), slog.Any("error", err))
-		b.replyText(ctx, log, a, EscapeMarkdown(briefing.ErrorMessage(err)), "answer")
+		log.Error("reply", slog.String("kind", "answer"), slog.Any("error", err))
 		return
 	}
-	// Recorded before it is shown, so that a reply to the answer has it as
-	// context however fast it comes.
-	if err := b.opts.Threads.AppendTurn(thread.Key, briefing.Turn{Question: q.Text, Answer: ans.Text, At: b.opts.Now()}); err != nil {
-		log.Error("record follow-up turn", slog.String("thread", thread.Key), slog.Any("error", err))
-	}
-	if b.replyText(ctx, log, a, answerText(ans), "answer") {
-		log.Info("follow-up answered", slog.String("briefing_id", q.BriefingID), slog.Int("sources", len(ans.Sources)))
-	}
+	log.Info("follow-up answered", slog.String("briefing_id", q.BriefingID), slog.Int("sources", len(ans.Sources)))
+}
+
+// replyView shows an answer as one reply in the thread once it is whole.
+type replyView struct {
+	bot *Bot
+	a   activity
+}
+
+func (v *replyView) Set(string) {}
+
+func (v *replyView) Halt() {}
+
+func (v *replyView) Fail(ctx context.Context, text string) error {
+	return v.send(ctx, EscapeMarkdown(text))
+}
+
+func (v *replyView) Finish(ctx context.Context, ans briefing.Answer) error {
+	return v.send(ctx, answerText(ans))
+}
+
+func (v *replyView) send(ctx context.Context, text string) error {
+	_, err := v.bot.reply(ctx, v.a, map[string]any{"type": "message", "textFormat": "markdown", "text": text})
+	return err
 }
 
 // answerText renders an answer as markdown ending with its sources.

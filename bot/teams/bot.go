@@ -84,6 +84,7 @@ type Bot struct {
 	answers *chat.Queue
 	// commands answers the set-up commands (subscribe, list, why, …).
 	commands *chat.Commands
+	answerer chat.Answerer
 
 	work   context.Context
 	cancel context.CancelFunc
@@ -137,12 +138,13 @@ func New(opts Options) (*Bot, error) {
 	work, cancel := context.WithCancel(context.Background())
 	log := opts.Logger.With(slog.String("platform", "teams"))
 	return &Bot{
-		opts:    opts,
-		log:     log,
-		auth:    newVerifier(opts.AppID, opts.OpenIDMetadataURL, opts.HTTPClient, opts.Now),
-		tokens:  creds.TokenSource(tokenCtx),
-		builds:  chat.NewQueue(maxBuilds, maxWaiting, log),
-		answers: chat.NewQueue(maxAnswers, maxWaiting, log),
+		opts:     opts,
+		log:      log,
+		auth:     newVerifier(opts.AppID, opts.OpenIDMetadataURL, opts.HTTPClient, opts.Now),
+		tokens:   creds.TokenSource(tokenCtx),
+		builds:   chat.NewQueue(maxBuilds, maxWaiting, log),
+		answers:  chat.NewQueue(maxAnswers, maxWaiting, log),
+		answerer: chat.Answerer{Service: opts.Service, Threads: opts.Threads, Now: opts.Now},
 		commands: &chat.Commands{Service: opts.Service, Setup: opts.Setup, Feedback: opts.Feedback, Admins: opts.Admins,
 			Logger: log, Markup: teamsMarkup},
 		work:   work,
