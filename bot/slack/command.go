@@ -64,7 +64,7 @@ func (s *session) slashCommand(ctx context.Context, received time.Time, req *soc
 func (b *Bot) commandReply(cmd slack.SlashCommand) (text string, topic briefing.Topic, build bool) {
 	arg := strings.TrimSpace(cmd.Text)
 	if arg == "" || strings.EqualFold(arg, "help") {
-		return b.help(cmd.ChannelID), briefing.Topic{}, false
+		return b.commands.Help(helpIntro, b.request(cmd)), briefing.Topic{}, false
 	}
 	if reply, ok := b.channelCommand(cmd, arg); ok {
 		return reply, briefing.Topic{}, false
@@ -72,49 +72,9 @@ func (b *Bot) commandReply(cmd slack.SlashCommand) (text string, topic briefing.
 	t, ok := chat.FindTopic(b.opts.Service, arg)
 	if !ok {
 		return fmt.Sprintf("There is no topic “%s”. Known topics: %s. Try `/briefing help`.",
-			Escape(truncate(arg, 100)), b.topicIDs()), briefing.Topic{}, false
+			Escape(truncate(arg, 100)), b.commands.TopicIDs()), briefing.Topic{}, false
 	}
 	return fmt.Sprintf("Preparing the %s briefing…", Escape(chat.TopicName(t))), t, true
-}
-
-func (b *Bot) topicIDs() string {
-	return chat.TopicIDs(b.opts.Service, func(id string) string { return "`" + Escape(id) + "`" })
-}
-
-// help lists the topics and the schedules that post in channel.
-func (b *Bot) help(channel string) string {
-	var sb strings.Builder
-	sb.WriteString("*/briefing TOPIC* posts a news briefing in this channel; reply in its thread to ask a follow-up.\n" +
-		"`/briefing subscribe cloud weekdays 08:00 Europe/Berlin`, `unsubscribe cloud`, `list`, `audience cloud TEXT`, " +
-		"`topics` and `why` set this channel up.\n*Topics:*\n")
-	topics := b.opts.Service.Topics()
-	if len(topics) == 0 {
-		sb.WriteString("none are configured\n")
-	}
-	for _, t := range topics {
-		fmt.Fprintf(&sb, "• `%s` — %s\n", Escape(t.ID), Escape(chat.TopicName(t)))
-	}
-	var scheduled []string
-	for _, sc := range b.opts.Schedules {
-		if sc.Channel != channel {
-			continue
-		}
-		name := sc.Topic
-		if t, ok := b.opts.Service.Topic(sc.Topic); ok {
-			name = chat.TopicName(t)
-		}
-		tz := sc.Timezone
-		if tz == "" {
-			tz = "UTC"
-		}
-		scheduled = append(scheduled, fmt.Sprintf("• %s: `%s` (%s)", Escape(name), Escape(sc.Cron), Escape(tz)))
-	}
-	if len(scheduled) == 0 {
-		sb.WriteString("No briefings are scheduled in this channel.")
-	} else {
-		sb.WriteString("*Scheduled here:*\n" + strings.Join(scheduled, "\n"))
-	}
-	return sb.String()
 }
 
 // quietText is the mrkdwn telling why err left nothing to post: its

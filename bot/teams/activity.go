@@ -150,7 +150,7 @@ func (b *Bot) take(a activity) bool {
 		}
 		switch {
 		case help:
-			b.replyText(ctx, log, a, b.help(), "command")
+			b.replyText(ctx, log, a, b.commands.Help(helpIntro, chat.Request{Destination: briefing.TeamsDestination(base)}), "command")
 		case !found:
 			b.replyText(ctx, log, a, b.unknownTopic(arg), "command")
 		default:
@@ -228,27 +228,9 @@ func (b *Bot) parseCommand(text string) (arg string, topic briefing.Topic, found
 	return arg, topic, found, false
 }
 
-func (b *Bot) topicIDs() string {
-	return chat.TopicIDs(b.opts.Service, func(id string) string { return "**" + EscapeMarkdown(id) + "**" })
-}
-
-func (b *Bot) help() string {
-	var sb strings.Builder
-	sb.WriteString("Mention me with **briefing TOPIC** (or just the topic) and I reply with a news briefing; " +
-		"mention me in a reply to its thread to ask a follow-up.\n\nTopics:\n\n")
-	topics := b.opts.Service.Topics()
-	if len(topics) == 0 {
-		sb.WriteString("none are configured")
-	}
-	for _, t := range topics {
-		fmt.Fprintf(&sb, "- **%s** — %s\n", EscapeMarkdown(t.ID), EscapeMarkdown(chat.TopicName(t)))
-	}
-	return strings.TrimSpace(sb.String())
-}
-
 func (b *Bot) unknownTopic(arg string) string {
 	return fmt.Sprintf("There is no topic “%s”. Known topics: %s. Mention me with **help** for more.",
-		EscapeMarkdown(truncate(arg, 100)), b.topicIDs())
+		EscapeMarkdown(truncate(arg, 100)), b.commands.TopicIDs())
 }
 
 // briefingReply builds the topic's briefing and replies with its card; the

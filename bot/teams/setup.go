@@ -18,7 +18,13 @@ var teamsMarkup = chat.Markup{
 	Mention: EscapeMarkdown,
 	Command: "briefing ",
 	Bullet:  "- ",
+	ID:      func(s string) string { return "**" + s + "**" },
+	Break:   "\n\n",
 }
+
+const helpIntro = "Mention me with **briefing TOPIC** (or just the topic) and I reply with a news briefing; " +
+	"mention me in a reply to its thread to ask a follow-up. **subscribe cloud weekdays 08:00 Europe/Berlin**, " +
+	"**unsubscribe cloud**, **list**, **audience cloud TEXT**, **topics** and **why** set this channel up."
 
 // user names who sent a: the AAD object id that chat.admins lists, else
 // the channel account id.

@@ -22,6 +22,11 @@ type Markup struct {
 	Command string
 	// Bullet starts an item of a list: "• ", "- ".
 	Bullet string
+	// ID marks a topic id as people type it.
+	ID func(string) string
+	// Break separates paragraphs: "\n", or "\n\n" where single newlines
+	// are dropped.
+	Break string
 }
 
 // list writes lines as a bulleted list.
@@ -117,8 +122,7 @@ func (c *Commands) change(ctx context.Context, r Request, fields []string) strin
 	}
 	topic, ok := FindTopic(c.Service, fields[1])
 	if !ok {
-		return fmt.Sprintf("There is no topic “%s”. Known topics: %s.", esc(truncateRunes(fields[1], 100)),
-			TopicIDs(c.Service, func(id string) string { return c.Markup.Code(esc(id)) }))
+		return fmt.Sprintf("There is no topic “%s”. Known topics: %s.", esc(truncateRunes(fields[1], 100)), c.TopicIDs())
 	}
 	var err error
 	switch verb {
@@ -142,33 +146,63 @@ func (c *Commands) change(ctx context.Context, r Request, fields []string) strin
 // list says what the destination gets and when: the config's schedules
 // and the subscriptions made in chat, with their audiences.
 func (c *Commands) list(r Request) string {
+	lines := c.scheduleLines(r)
+	if len(lines) == 0 {
+		return "This channel gets no scheduled briefing. " + c.usage()
+	}
+	return c.Markup.Bold("This channel gets:") + "\n" + c.Markup.list(lines)
+}
+
+func (c *Commands) scheduleLines(r Request) []string {
 	esc, code := c.Markup.Escape, c.Markup.Code
 	var lines []string
 	for _, sc := range r.Configured {
 		lines = append(lines, fmt.Sprintf("%s: %s (%s), from the config", c.topicName(sc.Topic), code(esc(sc.Cron)), zoneName(esc(sc.Timezone))))
 	}
-	if c.Setup != nil {
-		subs, err := c.Setup.Subscriptions(r.Destination)
-		if err != nil {
-			c.Logger.Error("read chat subscriptions", slog.String("destination", r.Destination), slog.Any("error", err))
-			lines = append(lines, "(the subscriptions made here cannot be read right now)")
-		}
-		for _, s := range subs {
-			line := c.topicName(s.Topic) + ": no schedule"
-			if s.Cron != "" {
-				line = fmt.Sprintf("%s: %s (%s), set here by %s", c.topicName(s.Topic), code(esc(s.Cron)), zoneName(esc(s.Timezone)),
-					c.Markup.Mention(s.By))
-			}
-			if s.Audience != "" {
-				line += "; written for " + esc(s.Audience)
-			}
-			lines = append(lines, line)
-		}
+	if c.Setup == nil {
+		return lines
 	}
-	if len(lines) == 0 {
-		return "This channel gets no scheduled briefing. " + c.usage()
+	subs, err := c.Setup.Subscriptions(r.Destination)
+	if err != nil {
+		c.Logger.Error("read chat subscriptions", slog.String("destination", r.Destination), slog.Any("error", err))
+		lines = append(lines, "(the subscriptions made here cannot be read right now)")
 	}
-	return c.Markup.Bold("This channel gets:") + "\n" + c.Markup.list(lines)
+	for _, s := range subs {
+		line := c.topicName(s.Topic) + ": no schedule"
+		if s.Cron != "" {
+			line = fmt.Sprintf("%s: %s (%s), set here by %s", c.topicName(s.Topic), code(esc(s.Cron)), zoneName(esc(s.Timezone)),
+				c.Markup.Mention(s.By))
+		}
+		if s.Audience != "" {
+			line += "; written for " + esc(s.Audience)
+		}
+		lines = append(lines, line)
+	}
+	return lines
+}
+
+// Help is intro, the topics, and what the destination gets when.
+func (c *Commands) Help(intro string, r Request) string {
+	m := c.Markup
+	var topics []string
+	for _, t := range c.Service.Topics() {
+		topics = append(topics, m.ID(m.Escape(t.ID))+" — "+m.Escape(TopicName(t)))
+	}
+	text := intro + m.Break + m.Bold("Topics:") + "\n"
+	if len(topics) == 0 {
+		text += "none are configured"
+	} else {
+		text += m.list(topics)
+	}
+	if lines := c.scheduleLines(r); len(lines) > 0 {
+		return text + m.Break + m.Bold("Scheduled here:") + "\n" + m.list(lines)
+	}
+	return text + m.Break + "No briefings are scheduled in this channel."
+}
+
+// TopicIDs lists the topic ids as people type them.
+func (c *Commands) TopicIDs() string {
+	return TopicIDs(c.Service, func(id string) string { return c.Markup.ID(c.Markup.Escape(id)) })
 }
 
 func (c *Commands) topicName(id string) string {
