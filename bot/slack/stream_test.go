@@ -80,7 +80,11 @@ func TestAnswerStreamsNatively(t *testing.T) {
 		t.Errorf("stream started in thread %q for %q; want %q for U1", start.ThreadTS, start.User, ts)
 	}
 	appends := h.fake.Requests("chat.appendStream")
+	for i, m := range calls[1 : len(calls)-1] {
+		t.Logf("append %d: %d characters", i+1, len([]rune(m.Text)))
+	}
 	for i := 1; i < len(appends); i++ {
+		t.Logf("append %d came %v after append %d", i+1, appends[i].At.Sub(appends[i-1].At).Round(time.Millisecond), i)
 		if gap := appends[i].At.Sub(appends[i-1].At); gap < time.Second {
 			t.Errorf("append %d came %v after the one before; at most one a second", i, gap)
 		}
