@@ -187,6 +187,9 @@ type Thread struct {
 	BriefingID string `json:"briefing_id,omitempty"`
 	Topic      string `json:"topic"`
 	Turns      []Turn `json:"turns,omitempty"`
+	// Posted is when the briefing was posted. A chat without threads takes
+	// follow-ups to its latest briefing only for a while after it.
+	Posted time.Time `json:"posted,omitzero"`
 }
 
 // Question is a follow-up asked about a briefing.

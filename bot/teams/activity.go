@@ -10,7 +10,9 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
+	"time"
 
 	"github.com/briefing-bot/briefing"
 	"github.com/briefing-bot/briefing/bot/internal/chat"
@@ -25,17 +27,48 @@ const (
 
 // activity is the part of a Bot Framework activity the bot reads.
 type activity struct {
-	Type         string   `json:"type"`
-	ID           string   `json:"id"`
-	Text         string   `json:"text"`
-	ServiceURL   string   `json:"serviceUrl"`
-	ChannelID    string   `json:"channelId"`
-	From         account  `json:"from"`
-	Recipient    account  `json:"recipient"`
-	Conversation account  `json:"conversation"`
-	Entities     []entity `json:"entities"`
+	Type         string       `json:"type"`
+	ID           string       `json:"id"`
+	Text         string       `json:"text"`
+	ServiceURL   string       `json:"serviceUrl"`
+	ChannelID    string       `json:"channelId"`
+	From         account      `json:"from"`
+	Recipient    account      `json:"recipient"`
+	Conversation conversation `json:"conversation"`
+	Entities     []entity     `json:"entities"`
 	// Value is what an Adaptive Card's Action.Submit sends.
 	Value json.RawMessage `json:"value,omitempty"`
+	// MembersAdded (conversationUpdate) and Action (installationUpdate)
+	// tell that the app was installed.
+	MembersAdded []account `json:"membersAdded"`
+	Action       string    `json:"action"`
+}
+
+type conversation struct {
+	ID string `json:"id"`
+	// ConversationType is "personal", "groupChat" or "channel".
+	ConversationType string `json:"conversationType"`
+}
+
+// inChat reports whether the activity comes from a personal or group chat,
+// where there are no threads.
+func (a activity) inChat() bool {
+	return a.Conversation.ConversationType == "personal" || a.Conversation.ConversationType == "groupChat"
+}
+
+// welcomes reports whether the activity says the app was just installed in
+// its conversation: the bot among the members added, or an install.
+func (a activity) welcomes() bool {
+	if a.Conversation.ID == "" {
+		return false
+	}
+	switch a.Type {
+	case "installationUpdate":
+		return a.Action == "add"
+	case "conversationUpdate":
+		return slices.ContainsFunc(a.MembersAdded, func(m account) bool { return m.ID == a.Recipient.ID })
+	}
+	return false
 }
 
 type account struct {
@@ -62,18 +95,21 @@ func (b *Bot) Handler() http.Handler {
 
 func (b *Bot) serveActivity(w http.ResponseWriter, r *http.Request) {
 	log := b.log.With(slog.String("remote", r.RemoteAddr))
-	token, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-	if !ok || strings.TrimSpace(token) == "" {
-		log.Warn("activity refused: no bearer token")
-		w.Header().Set("WWW-Authenticate", "Bearer")
-		http.Error(w, "a Bot Framework bearer token is required", http.StatusUnauthorized)
-		return
-	}
-	tokenServiceURL, err := b.auth.verify(r.Context(), strings.TrimSpace(token))
-	if err != nil {
-		log.Warn("activity refused: bad token", slog.Any("error", err))
-		http.Error(w, "the bearer token is not valid for this bot", http.StatusForbidden)
-		return
+	var g grant
+	if b.auth != nil {
+		token, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+		if !ok || strings.TrimSpace(token) == "" {
+			log.Warn("activity refused: no bearer token")
+			w.Header().Set("WWW-Authenticate", "Bearer")
+			http.Error(w, "a Bot Framework bearer token is required", http.StatusUnauthorized)
+			return
+		}
+		var err error
+		if g, err = b.auth.verify(r.Context(), strings.TrimSpace(token)); err != nil {
+			log.Warn("activity refused: bad token", slog.Any("error", err))
+			http.Error(w, "the bearer token is not valid for this bot", http.StatusForbidden)
+			return
+		}
 	}
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxActivityBytes))
 	if err != nil {
@@ -87,23 +123,29 @@ func (b *Bot) serveActivity(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "the activity is not valid JSON", http.StatusBadRequest)
 		return
 	}
-	if !sameServiceURL(tokenServiceURL, a.ServiceURL) {
-		log.Warn("activity refused: serviceUrl differs from the token's", slog.String("service_url", a.ServiceURL),
-			slog.String("token_service_url", tokenServiceURL))
-		http.Error(w, "the activity's serviceUrl does not match the token", http.StatusForbidden)
+	if b.auth != nil {
+		if err := g.allows(a.ServiceURL, a.ChannelID); err != nil {
+			log.Warn("activity refused: not what the token grants", slog.Any("error", err))
+			http.Error(w, "the activity is not covered by its token", http.StatusForbidden)
+			return
+		}
+	}
+	if err := b.services.check(a.ServiceURL); err != nil {
+		log.Warn("activity refused: serviceUrl not allowed", slog.Any("error", err))
+		http.Error(w, "the activity's serviceUrl is not an allowed Bot Framework endpoint", http.StatusForbidden)
 		return
 	}
-	if a.Type != "message" || a.ID == "" || a.Conversation.ID == "" || a.From.ID == a.Recipient.ID {
+	work := b.take
+	switch {
+	case a.Type == "message" && a.ID != "" && a.Conversation.ID != "" && a.From.ID != a.Recipient.ID:
+	case a.welcomes():
+		work = b.welcome
+	default:
 		log.Debug("activity ignored", slog.String("type", a.Type), slog.String("id", a.ID))
 		w.WriteHeader(http.StatusOK)
 		return
 	}
-	if _, err := httpURL(a.ServiceURL); err != nil {
-		log.Warn("activity refused: bad serviceUrl", slog.Any("error", err))
-		http.Error(w, "the activity's serviceUrl is not an http(s) URL", http.StatusBadRequest)
-		return
-	}
-	if !b.take(a) {
+	if !work(a) {
 		log.Warn("activity refused: shutting down or too much work queued", slog.String("id", a.ID))
 		http.Error(w, "the bot is shutting down or busy; try again later", http.StatusServiceUnavailable)
 		return
@@ -119,27 +161,19 @@ func (b *Bot) take(a activity) bool {
 		return taken
 	}
 	text := questionText(a)
-	base, root := splitConversation(a.Conversation.ID)
-	if root == "" || root == a.ID { // a new post, not a reply in a thread
+	if _, root := splitConversation(a.Conversation.ID); root == "" || root == a.ID { // a new post, not a reply in a thread
 		if taken, ok := b.setupCommand(log, a, text); ok {
 			return taken
 		}
 	}
-	if root != "" {
-		key := threadKey(base, root)
-		thread, known, err := b.opts.Threads.Thread(key)
-		if err != nil {
-			log.Error("look up thread; taking the message as a command", slog.String("thread", key), slog.Any("error", err))
-		}
-		if known {
-			return b.spawn(b.answers, func(ctx context.Context) {
-				if b.firstDelivery(log, a) {
-					b.followUp(ctx, log, a, thread, text)
-				}
-			})
-		}
-	}
 	arg, topic, found, help := b.parseCommand(text)
+	if thread, ok := b.followUpThread(log, a, found || help); ok {
+		return b.spawn(b.answers, func(ctx context.Context) {
+			if b.firstDelivery(log, a) {
+				b.followUp(ctx, log, a, thread, text)
+			}
+		})
+	}
 	sem := b.builds
 	if !found {
 		sem = b.answers
@@ -150,13 +184,46 @@ func (b *Bot) take(a activity) bool {
 		}
 		switch {
 		case help:
-			b.replyText(ctx, log, a, b.commands.Help(helpIntro, chat.Request{Destination: briefing.TeamsDestination(base)}), "command")
+			b.replyText(ctx, log, a, b.help(a), "command")
 		case !found:
-			b.replyText(ctx, log, a, b.unknownTopic(arg), "command")
+			b.replyText(ctx, log, a, b.unknownTopic(arg, a.inChat()), "command")
 		default:
 			b.briefingReply(ctx, log, a, topic)
 		}
 	})
+}
+
+// chatFollowUpWindow is how long after a briefing a chat message that is
+// not a command is taken as a question about it. Chats have no threads, so
+// only time ties a question to a briefing; past this, a message is more
+// likely a new subject than a question about this morning's news.
+const chatFollowUpWindow = 12 * time.Hour
+
+// followUpThread finds the briefing a message follows up on: in a channel,
+// the briefing whose thread it was posted in, whatever it says; in a chat,
+// the chat's latest briefing, when the message is no command and the
+// briefing is recent.
+func (b *Bot) followUpThread(log *slog.Logger, a activity, command bool) (briefing.Thread, bool) {
+	base, root := splitConversation(a.Conversation.ID)
+	var key string
+	switch {
+	case root != "":
+		key = threadKey(base, root)
+	case a.inChat() && !command:
+		key = chatKey(base)
+	default:
+		return briefing.Thread{}, false
+	}
+	thread, known, err := b.opts.Threads.Thread(key)
+	if err != nil {
+		log.Error("look up thread; taking the message as a command", slog.String("thread", key), slog.Any("error", err))
+		return briefing.Thread{}, false
+	}
+	if known && root == "" && b.opts.Now().Sub(thread.Posted) > chatFollowUpWindow {
+		log.Debug("chat's latest briefing is too old for a follow-up", slog.String("thread", key), slog.Time("posted", thread.Posted))
+		return briefing.Thread{}, false
+	}
+	return thread, known
 }
 
 // firstDelivery records the activity and reports whether it is new: Bot
@@ -183,6 +250,10 @@ func splitConversation(id string) (base, root string) {
 
 // threadKey names a Teams thread in the ThreadStore.
 func threadKey(conversation, root string) string { return "teams:" + conversation + ":" + root }
+
+// chatKey names, in the ThreadStore, the latest briefing of a chat, which
+// has no threads: each briefing there replaces the one before.
+func chatKey(conversation string) string { return "teams:" + conversation }
 
 // questionText is the message's text without the bot's mention, as plain
 // text. Other people's mentions keep their names.
@@ -228,9 +299,59 @@ func (b *Bot) parseCommand(text string) (arg string, topic briefing.Topic, found
 	return arg, topic, found, false
 }
 
-func (b *Bot) unknownTopic(arg string) string {
+// Follow-up hints: a card promises follow-ups only where they work. A
+// channel delivers the bot only messages that mention it; a chat has no
+// threads, so its latest briefing takes the questions.
+var (
+	hintChannel = "Mention me in a reply to this thread to ask a follow-up."
+	hintChat    = fmt.Sprintf("Ask me a follow-up question here within %d hours.", int(chatFollowUpWindow.Hours()))
+	// helpIntroChat is helpIntro for chats, which have no threads.
+	helpIntroChat = fmt.Sprintf("Send me **briefing TOPIC** (or just the topic) and I reply with a news briefing; "+
+		"then just ask me about it here, within %d hours (in a group chat, mention me).", int(chatFollowUpWindow.Hours()))
+)
+
+// help is the help text for where a was sent.
+func (b *Bot) help(a activity) string {
+	base, _ := splitConversation(a.Conversation.ID)
+	intro := helpIntro
+	if a.inChat() {
+		intro = helpIntroChat
+	}
+	return b.commands.Help(intro, chat.Request{Destination: briefing.TeamsDestination(base)})
+}
+
+func (b *Bot) unknownTopic(arg string, inChat bool) string {
+	if inChat {
+		return fmt.Sprintf("There is no topic “%s”, and no briefing here in the last %d hours to ask about. "+
+			"Known topics: %s. Send me one for a briefing, then ask away.",
+			EscapeMarkdown(truncate(arg, 100)), int(chatFollowUpWindow.Hours()), b.commands.TopicIDs())
+	}
 	return fmt.Sprintf("There is no topic “%s”. Known topics: %s. Mention me with **help** for more.",
 		EscapeMarkdown(truncate(arg, 100)), b.commands.TopicIDs())
+}
+
+// welcome greets a chat or team the app was just installed in with the
+// help text, once per conversation however many install events arrive.
+func (b *Bot) welcome(a activity) bool {
+	log := b.log.With(slog.String("conversation", a.Conversation.ID), slog.String("event", a.Type))
+	return b.spawn(b.answers, func(ctx context.Context) {
+		first, err := b.opts.Events.FirstDelivery("teams:welcome:"+a.Conversation.ID, b.opts.Now())
+		if err != nil {
+			log.Error("record welcome", slog.Any("error", err))
+		}
+		if !first && err == nil {
+			return
+		}
+		text := "Hello! I bring this conversation news briefings and answer questions about them.\n\n" + b.help(a)
+		path := "v3/conversations/" + url.PathEscape(a.Conversation.ID) + "/activities"
+		err = b.connector(ctx, a.ServiceURL, path, markdownMessage(text), nil)
+		b.opts.Metrics.Posted("teams", "welcome", err)
+		if err != nil {
+			log.Error("welcome", slog.Any("error", err))
+			return
+		}
+		log.Info("welcomed")
+	})
 }
 
 // briefingReply builds the topic's briefing and replies with its card; the
@@ -247,11 +368,15 @@ func (b *Bot) briefingReply(ctx context.Context, log *slog.Logger, a activity, t
 	}
 	// The reply joins a thread that already exists, so it is recorded
 	// first: a follow-up typed the moment the card shows is then known.
-	if root == "" {
-		root = a.ID
+	key, hint := threadKey(base, root), hintChannel
+	switch {
+	case root == "" && a.inChat():
+		key, hint = chatKey(base), hintChat
+	case root == "":
+		key = threadKey(base, a.ID)
 	}
-	b.recordThread(log, briefing.Thread{Key: threadKey(base, root), BriefingID: br.ID, Topic: br.Topic})
-	replyID, err := b.reply(ctx, a, cardMessage(br))
+	b.recordThread(log, briefing.Thread{Key: key, BriefingID: br.ID, Topic: br.Topic, Posted: b.opts.Now()})
+	replyID, err := b.reply(ctx, a, cardMessage(br, hint))
 	b.opts.Metrics.Posted("teams", "command", err)
 	if err != nil {
 		log.Error("reply with briefing", slog.String("briefing_id", br.ID), slog.Any("error", err))
@@ -277,7 +402,7 @@ func (b *Bot) followUp(ctx context.Context, log *slog.Logger, a activity, thread
 		return
 	}
 	q := briefing.Question{Text: text, Topic: thread.Topic, BriefingID: thread.BriefingID, History: thread.Turns}
-	ans, _, err := b.answerer.Answer(ctx, log, &replyView{bot: b, a: a}, chat.FollowUp{Question: q, Thread: thread.Key})
+	ans, _, err := b.answerer.Answer(ctx, log, &replyView{bot: b, a: a, briefingID: thread.BriefingID}, chat.FollowUp{Question: q, Thread: thread.Key})
 	b.opts.Metrics.Posted("teams", "answer", err)
 	if err != nil {
 		log.Error("reply", slog.String("kind", "answer"), slog.Any("error", err))
@@ -290,6 +415,9 @@ func (b *Bot) followUp(ctx context.Context, log *slog.Logger, a activity, thread
 type replyView struct {
 	bot *Bot
 	a   activity
+	// briefingID is the briefing asked about, whose articles name the
+	// answer's sources.
+	briefingID string
 }
 
 func (v *replyView) Set(string) {}
@@ -297,38 +425,38 @@ func (v *replyView) Set(string) {}
 func (v *replyView) Halt() {}
 
 func (v *replyView) Fail(ctx context.Context, text string) error {
-	return v.send(ctx, EscapeMarkdown(text))
-}
-
-func (v *replyView) Finish(ctx context.Context, ans briefing.Answer) error {
-	return v.send(ctx, answerText(ans))
-}
-
-func (v *replyView) send(ctx context.Context, text string) error {
-	_, err := v.bot.reply(ctx, v.a, map[string]any{"type": "message", "textFormat": "markdown", "text": text})
+	_, err := v.bot.reply(ctx, v.a, markdownMessage(EscapeMarkdown(text)))
 	return err
 }
 
-// answerText renders an answer as markdown ending with its sources.
-func answerText(ans briefing.Answer) string {
-	text := EscapeMarkdown(truncate(strings.TrimSpace(ans.Text), maxAnswerRunes))
-	if text == "" {
-		text = "_No answer came back._"
+func (v *replyView) Finish(ctx context.Context, ans briefing.Answer) error {
+	// Without the briefing the sources go by their domain.
+	br, err := v.bot.opts.Service.Briefing(ctx, v.briefingID)
+	if err != nil {
+		v.bot.log.Warn("load briefing to name the answer's sources", slog.String("briefing_id", v.briefingID), slog.Any("error", err))
+		br = nil
 	}
-	if links := sourceLinks(nil, ans.Sources); len(links) > 0 {
-		text += "\n\nSources: " + strings.Join(links, ", ")
-	}
-	return text
+	_, err = v.bot.reply(ctx, v.a, answerMessage(ans, br))
+	return err
 }
 
 // replyText replies with a markdown message and reports whether it went.
 func (b *Bot) replyText(ctx context.Context, log *slog.Logger, a activity, text, kind string) bool {
-	_, err := b.reply(ctx, a, map[string]any{"type": "message", "textFormat": "markdown", "text": text})
+	return b.replyMessage(ctx, log, a, markdownMessage(text), kind)
+}
+
+// replyMessage replies with msg and reports whether it went.
+func (b *Bot) replyMessage(ctx context.Context, log *slog.Logger, a activity, msg map[string]any, kind string) bool {
+	_, err := b.reply(ctx, a, msg)
 	b.opts.Metrics.Posted("teams", kind, err)
 	if err != nil {
 		log.Error("reply", slog.String("kind", kind), slog.Any("error", err))
 	}
 	return err == nil
+}
+
+func markdownMessage(text string) map[string]any {
+	return map[string]any{"type": "message", "textFormat": "markdown", "text": text}
 }
 
 // reply posts msg in a's thread and returns the new activity's id.
@@ -361,7 +489,7 @@ func (b *Bot) startThread(ctx context.Context, serviceURL, channelID string, msg
 	if strings.TrimSpace(channelID) == "" || strings.Contains(channelID, threadMarker) {
 		return "", "", briefing.Errorf(briefing.EINVALID, "teams channel id %q is not a channel (19:…@thread.tacv2)", channelID)
 	}
-	if _, err := httpURL(serviceURL); err != nil {
+	if err := b.services.check(serviceURL); err != nil {
 		return "", "", briefing.Errorf(briefing.EINVALID, "teams service URL: %v", err)
 	}
 	params := map[string]any{
@@ -386,13 +514,13 @@ func (b *Bot) startThread(ctx context.Context, serviceURL, channelID string, msg
 	return root, res.ID, nil
 }
 
-// cardMessage is a message carrying the briefing's card; summary is what
-// notifications show.
-func cardMessage(br *briefing.Briefing) map[string]any {
+// cardMessage is a message carrying the briefing's card, with hint in its
+// footer; summary is what notifications show.
+func cardMessage(br *briefing.Briefing, hint string) map[string]any {
 	return map[string]any{
 		"type":        "message",
 		"summary":     truncate(strings.TrimSpace(br.Headline), maxHeadlineRunes),
-		"attachments": []any{Attachment(Card(br))},
+		"attachments": []any{Attachment(Card(br, hint))},
 	}
 }
 
@@ -406,7 +534,7 @@ func (b *Bot) PostBriefing(ctx context.Context, serviceURL, channelID string, br
 	if br == nil {
 		return "", errors.New("post briefing to teams: no briefing")
 	}
-	root, conversation, err := b.startThread(ctx, serviceURL, channelID, cardMessage(br))
+	root, conversation, err := b.startThread(ctx, serviceURL, channelID, cardMessage(br, hintChannel))
 	if err != nil {
 		return "", fmt.Errorf("post briefing %s: %w", br.ID, err)
 	}
@@ -416,7 +544,7 @@ func (b *Bot) PostBriefing(ctx context.Context, serviceURL, channelID string, br
 			slog.String("conversation", conversation))
 		return "", nil
 	}
-	b.recordThread(log, briefing.Thread{Key: threadKey(channelID, root), BriefingID: br.ID, Topic: br.Topic})
+	b.recordThread(log, briefing.Thread{Key: threadKey(channelID, root), BriefingID: br.ID, Topic: br.Topic, Posted: b.opts.Now()})
 	log.Info("briefing posted", slog.String("activity_id", root))
 	return root, nil
 }

@@ -10,6 +10,7 @@ import (
 	"io"
 	"math/big"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -46,13 +47,20 @@ type keySet struct {
 	now         func() time.Time
 
 	mu      sync.Mutex
-	keys    map[string]*rsa.PublicKey
+	keys    map[string]signingKey
 	fetched time.Time
+}
+
+// signingKey is a JWKS key and the channels it is endorsed for; a key that
+// lists no endorsements is good for any channel.
+type signingKey struct {
+	key          *rsa.PublicKey
+	endorsements []string
 }
 
 // key returns the key for kid, refreshing the set when kid is unknown or
 // the set is old, at most once per minKeyRefresh.
-func (k *keySet) key(ctx context.Context, kid string) (*rsa.PublicKey, error) {
+func (k *keySet) key(ctx context.Context, kid string) (signingKey, error) {
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	now := k.now()
@@ -60,7 +68,7 @@ func (k *keySet) key(ctx context.Context, kid string) (*rsa.PublicKey, error) {
 	stale := now.Sub(k.fetched) > keysMaxAge
 	if (ok && !stale) || (k.keys != nil && now.Sub(k.fetched) < minKeyRefresh) {
 		if !ok {
-			return nil, fmt.Errorf("%w (kid %q)", errUnknownKey, kid)
+			return signingKey{}, fmt.Errorf("%w (kid %q)", errUnknownKey, kid)
 		}
 		return key, nil
 	}
@@ -69,16 +77,16 @@ func (k *keySet) key(ctx context.Context, kid string) (*rsa.PublicKey, error) {
 		if ok {
 			return key, nil // a stale key beats refusing every message
 		}
-		return nil, err
+		return signingKey{}, err
 	}
 	k.keys, k.fetched = keys, now
 	if key, ok = keys[kid]; !ok {
-		return nil, fmt.Errorf("%w (kid %q)", errUnknownKey, kid)
+		return signingKey{}, fmt.Errorf("%w (kid %q)", errUnknownKey, kid)
 	}
 	return key, nil
 }
 
-func (k *keySet) fetch(ctx context.Context) (map[string]*rsa.PublicKey, error) {
+func (k *keySet) fetch(ctx context.Context) (map[string]signingKey, error) {
 	var meta struct {
 		Issuer  string `json:"issuer"`
 		JWKSURI string `json:"jwks_uri"`
@@ -91,16 +99,17 @@ func (k *keySet) fetch(ctx context.Context) (map[string]*rsa.PublicKey, error) {
 	}
 	var set struct {
 		Keys []struct {
-			Kty string `json:"kty"`
-			Kid string `json:"kid"`
-			N   string `json:"n"`
-			E   string `json:"e"`
+			Kty          string   `json:"kty"`
+			Kid          string   `json:"kid"`
+			N            string   `json:"n"`
+			E            string   `json:"e"`
+			Endorsements []string `json:"endorsements"`
 		} `json:"keys"`
 	}
 	if err := getJSON(ctx, k.client, meta.JWKSURI, &set); err != nil {
 		return nil, fmt.Errorf("signing keys: %w", err)
 	}
-	keys := map[string]*rsa.PublicKey{}
+	keys := map[string]signingKey{}
 	for _, jwk := range set.Keys {
 		if jwk.Kty != "RSA" || jwk.Kid == "" {
 			continue
@@ -109,7 +118,7 @@ func (k *keySet) fetch(ctx context.Context) (map[string]*rsa.PublicKey, error) {
 		if err != nil {
 			return nil, fmt.Errorf("signing key %s from %s: %w", jwk.Kid, meta.JWKSURI, err)
 		}
-		keys[jwk.Kid] = key
+		keys[jwk.Kid] = signingKey{key: key, endorsements: jwk.Endorsements}
 	}
 	if len(keys) == 0 {
 		return nil, fmt.Errorf("signing keys: %s lists no RSA key", meta.JWKSURI)
@@ -173,24 +182,48 @@ func newVerifier(appID, metadataURL string, client *http.Client, now func() time
 	}
 }
 
-// verify checks the token's signature and claims and returns the service
-// URL it was issued for.
-func (v *verifier) verify(ctx context.Context, token string) (string, error) {
+// grant is what a valid token allows: activities from one service URL, on
+// the channels its signing key is endorsed for (any, when it lists none).
+type grant struct {
+	serviceURL   string
+	endorsements []string
+}
+
+// allows reports whether an activity from serviceURL on channelID is
+// covered by the grant.
+func (g grant) allows(serviceURL, channelID string) error {
+	if !sameServiceURL(g.serviceURL, serviceURL) {
+		return fmt.Errorf("serviceUrl %q differs from the token's %q", serviceURL, g.serviceURL)
+	}
+	if len(g.endorsements) > 0 && !slices.Contains(g.endorsements, channelID) {
+		return fmt.Errorf("the signing key is not endorsed for channel %q", channelID)
+	}
+	return nil
+}
+
+// verify checks the token's signature and claims and returns what it grants.
+func (v *verifier) verify(ctx context.Context, token string) (grant, error) {
 	var c claims
+	var endorsements []string
 	_, err := v.parser.ParseWithClaims(token, &c, func(t *jwt.Token) (any, error) {
 		kid, _ := t.Header["kid"].(string)
 		if kid == "" {
 			return nil, errors.New("token names no key (kid)")
 		}
-		return v.keys.key(ctx, kid)
+		key, err := v.keys.key(ctx, kid)
+		if err != nil {
+			return nil, err
+		}
+		endorsements = key.endorsements
+		return key.key, nil
 	})
 	if err != nil {
-		return "", err
+		return grant{}, err
 	}
 	if c.ServiceURL == "" {
-		return "", errors.New("token has no serviceurl claim")
+		return grant{}, errors.New("token has no serviceurl claim")
 	}
-	return c.ServiceURL, nil
+	return grant{serviceURL: c.ServiceURL, endorsements: endorsements}, nil
 }
 
 // sameServiceURL compares service URLs, ignoring a trailing slash that one

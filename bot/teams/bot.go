@@ -49,10 +49,26 @@ const (
 	httpTimeout = 30 * time.Second
 )
 
-// Options configure a Bot. AppID, AppPassword, TenantID, Service, Threads
-// and Events are required.
+// Auth modes: how inbound activities and outbound calls are authenticated.
+const (
+	// AuthBotFramework checks every activity's Bearer token and sends a
+	// client-credentials token with every outbound call: what Teams needs.
+	AuthBotFramework = "botframework"
+	// AuthNone does neither, for local clients such as the Microsoft 365
+	// Agents Playground, which send no token and want none. Only ever
+	// serve it on a loopback address.
+	AuthNone = "none"
+)
+
+// Options configure a Bot. Service, Threads and Events are required, and
+// with AuthBotFramework also AppID, AppPassword and TenantID.
 type Options struct {
+	// Auth is AuthBotFramework (the default when empty) or AuthNone.
+	Auth                         string
 	AppID, AppPassword, TenantID string
+	// ServiceURLs are Connector endpoint prefixes allowed besides
+	// Microsoft's (tests, sovereign clouds); see serviceURLs.
+	ServiceURLs []string
 	// OpenIDMetadataURL is where the inbound tokens' signing keys are
 	// found; default DefaultOpenIDMetadataURL.
 	OpenIDMetadataURL string
@@ -76,12 +92,14 @@ type Options struct {
 
 // Bot serves one Bot Framework app registration.
 type Bot struct {
-	opts    Options
-	log     *slog.Logger
-	auth    *verifier
-	tokens  oauth2.TokenSource
-	builds  *chat.Queue
-	answers *chat.Queue
+	opts Options
+	log  *slog.Logger
+	// auth and tokens are nil with AuthNone.
+	auth     *verifier
+	tokens   oauth2.TokenSource
+	services serviceURLs
+	builds   *chat.Queue
+	answers  *chat.Queue
 	// commands answers the set-up commands (subscribe, list, why, …).
 	commands *chat.Commands
 	answerer chat.Answerer
@@ -95,15 +113,25 @@ type Bot struct {
 
 // New validates opts and returns a Bot; it makes no network call.
 func New(opts Options) (*Bot, error) {
+	if opts.Auth == "" {
+		opts.Auth = AuthBotFramework
+	}
+	if opts.Auth != AuthBotFramework && opts.Auth != AuthNone {
+		return nil, briefing.Errorf(briefing.EINVALID, "teams.auth %q is neither %s nor %s", opts.Auth, AuthBotFramework, AuthNone)
+	}
 	var missing []string
 	for key, v := range map[string]string{"teams.app_id": opts.AppID, "teams.app_password": opts.AppPassword, "teams.tenant_id": opts.TenantID} {
-		if strings.TrimSpace(v) == "" {
+		if strings.TrimSpace(v) == "" && opts.Auth == AuthBotFramework {
 			missing = append(missing, key)
 		}
 	}
 	if len(missing) > 0 {
 		slices.Sort(missing)
 		return nil, briefing.Errorf(briefing.EINVALID, "%s must be set: the bot's Azure app registration", strings.Join(missing, ", "))
+	}
+	services, err := newServiceURLs(opts.ServiceURLs, opts.Auth == AuthNone)
+	if err != nil {
+		return nil, briefing.Errorf(briefing.EINVALID, "%v", err)
 	}
 	if opts.OpenIDMetadataURL == "" {
 		opts.OpenIDMetadataURL = DefaultOpenIDMetadataURL
@@ -137,11 +165,10 @@ func New(opts Options) (*Bot, error) {
 	tokenCtx := context.WithValue(context.Background(), oauth2.HTTPClient, opts.HTTPClient)
 	work, cancel := context.WithCancel(context.Background())
 	log := opts.Logger.With(slog.String("platform", "teams"))
-	return &Bot{
+	b := &Bot{
 		opts:     opts,
 		log:      log,
-		auth:     newVerifier(opts.AppID, opts.OpenIDMetadataURL, opts.HTTPClient, opts.Now),
-		tokens:   creds.TokenSource(tokenCtx),
+		services: services,
 		builds:   chat.NewQueue(maxBuilds, maxWaiting, log),
 		answers:  chat.NewQueue(maxAnswers, maxWaiting, log),
 		answerer: chat.Answerer{Service: opts.Service, Threads: opts.Threads, Now: opts.Now},
@@ -149,7 +176,12 @@ func New(opts Options) (*Bot, error) {
 			Logger: log, Markup: teamsMarkup},
 		work:   work,
 		cancel: cancel,
-	}, nil
+	}
+	if opts.Auth == AuthBotFramework {
+		b.auth = newVerifier(opts.AppID, opts.OpenIDMetadataURL, opts.HTTPClient, opts.Now)
+		b.tokens = creds.TokenSource(tokenCtx)
+	}
+	return b, nil
 }
 
 // spawn runs f in a goroutine the Bot owns, once q has room. It reports
@@ -196,8 +228,11 @@ func (b *Bot) Close(ctx context.Context) error {
 }
 
 // authorize adds the outbound Bearer token, fetched once and reused until
-// it is about to expire.
+// it is about to expire; with AuthNone there is none.
 func (b *Bot) authorize(req *http.Request) error {
+	if b.tokens == nil {
+		return nil
+	}
 	tok, err := b.tokens.Token()
 	if err != nil {
 		return fmt.Errorf("get a Bot Framework token from %s (check teams.app_id, teams.app_password and teams.tenant_id): %w",
@@ -207,7 +242,11 @@ func (b *Bot) authorize(req *http.Request) error {
 	return nil
 }
 
-// connector calls the Connector REST API at serviceURL.
+// connector calls the Connector REST API at serviceURL, which must be an
+// allowed one: the bot's token goes nowhere else.
 func (b *Bot) connector(ctx context.Context, serviceURL, path string, body, out any) error {
+	if err := b.services.check(serviceURL); err != nil {
+		return briefing.Errorf(briefing.EINVALID, "teams: %v", err)
+	}
 	return sendJSON(ctx, b.opts.HTTPClient, http.MethodPost, strings.TrimSuffix(serviceURL, "/")+"/"+path, body, b.authorize, out)
 }

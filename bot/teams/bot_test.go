@@ -50,8 +50,14 @@ type harness struct {
 }
 
 func newHarness(tb testing.TB, configure ...func(*teams.Options)) *harness {
+	return newHarnessWith(tb, nil, configure...)
+}
+
+// newHarnessWith builds a harness whose fake takes fakeOpts and whose bot's
+// options configure may change.
+func newHarnessWith(tb testing.TB, fakeOpts []faketeams.Option, configure ...func(*teams.Options)) *harness {
 	tb.Helper()
-	h := &harness{fake: faketeams.New(tb), svc: briefingtest.NewRecordingService(), clock: &clock{}}
+	h := &harness{fake: faketeams.New(tb, fakeOpts...), svc: briefingtest.NewRecordingService(), clock: &clock{}}
 	// Answers carry a mention, as untrusted content may, that a reply must
 	// not pass on.
 	h.svc.AnswerText = "It is about cloud, see <at>Everyone</at>."
@@ -64,7 +70,8 @@ func newHarness(tb testing.TB, configure ...func(*teams.Options)) *harness {
 	opts := teams.Options{
 		AppID: h.fake.AppID(), AppPassword: h.fake.AppPassword(), TenantID: h.fake.TenantID(),
 		OpenIDMetadataURL: h.fake.OpenIDMetadataURL(), TokenURL: h.fake.TokenURL(),
-		Service: h.svc, Threads: db, Events: db, Now: h.clock.now,
+		ServiceURLs: []string{h.fake.ServiceURL()},
+		Service:     h.svc, Threads: db, Events: db, Now: h.clock.now,
 	}
 	for _, c := range configure {
 		c(&opts)

@@ -27,27 +27,28 @@ const (
 // ContentTypeAdaptiveCard is an Adaptive Card attachment's content type.
 const ContentTypeAdaptiveCard = "application/vnd.microsoft.card.adaptive"
 
-const followUpHint = "Mention me in a reply to this thread to ask a follow-up."
-
 // Card renders a briefing as an Adaptive Card (version 1.5): the headline,
 // the bullets, one text block per paragraph with its sources as links, and a
-// footer. Every piece of content is escaped (see EscapeMarkdown) and the only
-// links are the briefing's own article URLs. Paragraphs that would take the
-// card over maxCardBytes are left out, and the footer says how many.
-func Card(br *briefing.Briefing) map[string]any {
+// footer with hint, which says how to ask a follow-up where the bot can see
+// one ("" where it cannot, as on a Workflows post). Every piece of content
+// is escaped (see EscapeMarkdown) and the only links are the briefing's own
+// article URLs. Paragraphs that would take the card over maxCardBytes are
+// left out, and the footer says how many.
+func Card(br *briefing.Briefing, hint string) map[string]any {
 	body := []any{textBlock(headlineText(br), map[string]any{"size": "Large", "weight": "Bolder", "style": "heading"})}
 	if bullets := bulletText(br.Bullets); bullets != "" {
 		body = append(body, textBlock(bullets, nil))
 	}
 	footer := func(left int) []any {
-		hint := followUpHint
+		note := hint
 		if left > 0 {
-			hint += fmt.Sprintf(" Paragraphs left out to fit one card: %d; ask in the thread.", left)
+			note = strings.TrimSpace(fmt.Sprintf("%s Paragraphs left out to fit one card: %d.", hint, left))
 		}
-		return []any{
-			textBlock(contextLine(br), map[string]any{"size": "Small", "isSubtle": true, "separator": true}),
-			textBlock(hint, map[string]any{"size": "Small", "isSubtle": true}),
+		blocks := []any{textBlock(contextLine(br), map[string]any{"size": "Small", "isSubtle": true, "separator": true})}
+		if note != "" {
+			blocks = append(blocks, textBlock(note, map[string]any{"size": "Small", "isSubtle": true}))
 		}
+		return blocks
 	}
 	// The card's size grows by each block's JSON and a comma; the footer
 	// is sized for the longest note it may carry.
@@ -209,9 +210,11 @@ const markdownSpecial = "\\`*_[]()<>~|@&#{}"
 
 // EscapeMarkdown makes untrusted text render as itself in an Adaptive Card
 // TextBlock or a markdown message: markup characters are backslash-escaped,
-// so that no emphasis, link, <at> mention or HTML can come from content, and
-// line starts that would make a list or heading are neutralised.
+// so that no emphasis, link, <at> mention or HTML can come from content,
+// line starts that would make a list or heading are neutralised, and bare
+// URLs are defused (see defuseURLs) so that Teams does not link them.
 func EscapeMarkdown(s string) string {
+	s = defuseURLs(s)
 	var sb strings.Builder
 	lineStart := true
 	for i, r := range s {

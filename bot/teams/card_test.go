@@ -15,6 +15,9 @@ import (
 	"github.com/briefing-bot/briefing/internal/briefingtest"
 )
 
+// channelHint is the footer of a card posted in a channel.
+const channelHint = "Mention me in a reply to this thread to ask a follow-up."
+
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
 
 var briefingCases = briefingtest.Variants(map[string]func(*briefing.Briefing){
@@ -39,7 +42,7 @@ func renderCard(tb testing.TB, br *briefing.Briefing) []byte {
 	enc := json.NewEncoder(&buf)
 	enc.SetEscapeHTML(false)
 	enc.SetIndent("", "  ")
-	if err := enc.Encode(teams.Card(br)); err != nil {
+	if err := enc.Encode(teams.Card(br, channelHint)); err != nil {
 		tb.Fatal(err)
 	}
 	return buf.Bytes()
@@ -78,7 +81,7 @@ func TestCardEscapesContent(t *testing.T) {
 			allowed[a.URL] = true
 		}
 	}
-	for _, text := range cardTexts(t, teams.Card(br)) {
+	for _, text := range cardTexts(t, teams.Card(br, channelHint)) {
 		for _, bad := range []string{"<at>", "<b>", "*Outage", "@channel", "@team", "[click]", "[img]", "_nor", "`code", "# Ping", "- See", ". not a list", ") second"} {
 			for i := strings.Index(text, bad); i >= 0; i = nextIndex(text, bad, i) {
 				if i == 0 || text[i-1] != '\\' {
@@ -107,14 +110,14 @@ func TestCardFitsSizeLimit(t *testing.T) {
 	for i := range 300 {
 		br.Paragraphs = append(br.Paragraphs, briefing.Paragraph{Text: briefingtest.Sentences(10), Sources: []string{fmt.Sprint("https://x.test/", i)}})
 	}
-	card, err := json.Marshal(teams.Card(br))
+	card, err := json.Marshal(teams.Card(br, channelHint))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(card) > 28*1024 {
 		t.Errorf("card is %d bytes, over the 28 KB webhook limit", len(card))
 	}
-	texts := cardTexts(t, teams.Card(br))
+	texts := cardTexts(t, teams.Card(br, channelHint))
 	if last := texts[len(texts)-1]; !strings.Contains(last, "Paragraphs left out") {
 		t.Errorf("footer does not say paragraphs were left out: %q", last)
 	}
@@ -161,6 +164,6 @@ func BenchmarkCard(b *testing.B) {
 	br := briefingtest.TwoArticleBriefing()
 	briefingCases["many_paragraphs"](br)
 	for b.Loop() {
-		teams.Card(br)
+		teams.Card(br, channelHint)
 	}
 }

@@ -166,7 +166,7 @@ func PostWebhook(ctx context.Context, client *http.Client, webhookURL string, br
 	if br == nil {
 		return errors.New("post briefing to webhook: no briefing")
 	}
-	if err := postWebhookCard(ctx, client, webhookURL, Card(br)); err != nil {
+	if err := postWebhookCard(ctx, client, webhookURL, Card(br, "")); err != nil {
 		return fmt.Errorf("post briefing %s: %w", br.ID, err)
 	}
 	return nil

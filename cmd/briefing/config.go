@@ -18,6 +18,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/briefing-bot/briefing"
+	"github.com/briefing-bot/briefing/bot/teams"
 	"github.com/briefing-bot/briefing/schedule"
 	"github.com/briefing-bot/briefing/summarize"
 )
@@ -93,16 +94,24 @@ type SlackConfig struct {
 // Enabled reports whether Slack is configured at all.
 func (s SlackConfig) Enabled() bool { return s.BotToken != "" || s.AppToken != "" }
 
-// TeamsConfig is accepted so that configs written for the contract load;
-// see the README for the state of Teams support.
+// TeamsConfig is the Bot Framework endpoint and app registration.
 type TeamsConfig struct {
-	AppID             string `yaml:"app_id"`
-	AppPassword       string `yaml:"app_password"`
-	TenantID          string `yaml:"tenant_id"`
-	Listen            string `yaml:"listen"`
-	OpenIDMetadataURL string `yaml:"openid_metadata_url"`
-	TokenURL          string `yaml:"token_url"`
+	AppID       string `yaml:"app_id"`
+	AppPassword string `yaml:"app_password"`
+	TenantID    string `yaml:"tenant_id"`
+	Listen      string `yaml:"listen"`
+	// Auth is teams.AuthBotFramework (default) or teams.AuthNone, which
+	// only a loopback Listen may use.
+	Auth string `yaml:"auth"`
+	// ServiceURLs are more allowed Connector endpoint prefixes.
+	ServiceURLs       []string `yaml:"service_urls"`
+	OpenIDMetadataURL string   `yaml:"openid_metadata_url"`
+	TokenURL          string   `yaml:"token_url"`
 }
+
+// Enabled reports whether the Teams endpoint is configured: an app
+// registration, or the local mode that needs none.
+func (t TeamsConfig) Enabled() bool { return t.AppID != "" || t.Auth == teams.AuthNone }
 
 type TopicConfig struct {
 	ID         string   `yaml:"id"`
@@ -351,6 +360,8 @@ const (
 	defaultListen      = "127.0.0.1:9090"
 	defaultInterval    = 15 * time.Minute
 	defaultTeamsListen = ":3978"
+	// defaultLocalTeamsListen serves teams.auth none: loopback only.
+	defaultLocalTeamsListen = "127.0.0.1:3978"
 )
 
 func (cfg *Config) applyDefaults() {
@@ -369,8 +380,14 @@ func (cfg *Config) applyDefaults() {
 	if cfg.Server.Listen == "" {
 		cfg.Server.Listen = defaultListen
 	}
-	if cfg.Teams.AppID != "" && cfg.Teams.Listen == "" {
+	if cfg.Teams.Auth == "" {
+		cfg.Teams.Auth = teams.AuthBotFramework
+	}
+	if cfg.Teams.Enabled() && cfg.Teams.Listen == "" {
 		cfg.Teams.Listen = defaultTeamsListen
+		if cfg.Teams.Auth == teams.AuthNone {
+			cfg.Teams.Listen = defaultLocalTeamsListen
+		}
 	}
 	if cfg.Slack.AppName == "" {
 		cfg.Slack.AppName = "Briefing"
@@ -527,6 +544,8 @@ func (cfg *Config) validate(lines map[string]int) []Problem {
 		if s.TeamsChannel != "" {
 			if msg := checkHTTPURL(s.TeamsServiceURL); msg != "" {
 				add(p+".teams_service_url", "is required with teams_channel: the serviceUrl of the team's conversations (%s)", msg)
+			} else if err := teams.CheckServiceURL(s.TeamsServiceURL, cfg.Teams.ServiceURLs, cfg.Teams.Auth == teams.AuthNone); err != nil {
+				add(p+".teams_service_url", "%v; add its prefix to teams.service_urls if it is yours", err)
 			}
 		}
 		if s.TeamsWebhook != "" {
@@ -598,7 +617,7 @@ func (cfg *Config) validate(lines map[string]int) []Problem {
 	if _, _, err := net.SplitHostPort(cfg.Server.Listen); err != nil {
 		add("server.listen", "%q is not a host:port address", cfg.Server.Listen)
 	}
-	if t := cfg.Teams; t.AppID != "" {
+	if t := cfg.Teams; t.AppID != "" && t.Auth != teams.AuthNone {
 		if t.AppPassword == "" {
 			add("teams.app_password", "is required with teams.app_id")
 		}
@@ -616,6 +635,20 @@ func (cfg *Config) validate(lines map[string]int) []Problem {
 	if l := cfg.Teams.Listen; l != "" {
 		if _, _, err := net.SplitHostPort(l); err != nil {
 			add("teams.listen", "%q is not a host:port address", l)
+		}
+	}
+	switch cfg.Teams.Auth {
+	case teams.AuthBotFramework:
+	case teams.AuthNone:
+		if !teams.IsLoopbackListen(cfg.Teams.Listen) {
+			add("teams.auth", "none turns off every token check, so teams.listen must be a loopback address such as 127.0.0.1:3978, not %q", cfg.Teams.Listen)
+		}
+	default:
+		add("teams.auth", "%q is neither %s nor %s", cfg.Teams.Auth, teams.AuthBotFramework, teams.AuthNone)
+	}
+	for i, u := range cfg.Teams.ServiceURLs {
+		if msg := checkHTTPURL(u); msg != "" {
+			add(fmt.Sprintf("teams.service_urls[%d]", i), "%s", msg)
 		}
 	}
 	return problems
@@ -666,7 +699,7 @@ func (cfg *Config) Warnings() []string {
 	if cfg.Slack.BotToken != "" && cfg.Slack.AppToken == "" {
 		w = append(w, "slack.app_token is empty: `briefing run` needs it for socket mode; `briefing post` works without it")
 	}
-	if usesTeams && cfg.Teams.AppID == "" {
+	if usesTeams && !cfg.Teams.Enabled() {
 		w = append(w, "schedules post to Teams channels but teams.app_id is empty: set TEAMS_APP_ID before `briefing run`")
 	}
 	keyed := 0

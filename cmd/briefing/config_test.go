@@ -2,6 +2,7 @@ package main
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 )
@@ -128,7 +129,14 @@ func TestConfigProblems(t *testing.T) {
 			[]string{"schedules[0].teams_service_url: is required with teams_channel"}},
 		"teams app needs its secrets": {validConfig + "teams: {app_id: a, token_url: 'nope'}\n",
 			[]string{"teams.app_password: is required", "teams.tenant_id: is required", `teams.token_url: "nope" is not an http(s) URL`}},
-		"teams listen":         {validConfig + "teams: {listen: nope}\n", []string{`teams.listen: "nope" is not a host:port address`}},
+		"teams listen": {validConfig + "teams: {listen: nope}\n", []string{`teams.listen: "nope" is not a host:port address`}},
+		"teams auth none on every interface": {validConfig + "teams: {auth: none, listen: ':3978'}\n",
+			[]string{`teams.auth: none turns off every token check, so teams.listen must be a loopback address such as 127.0.0.1:3978, not ":3978"`}},
+		"teams auth none on a LAN address": {validConfig + "teams: {auth: none, listen: '192.168.1.5:3978'}\n", []string{"teams.auth: none turns off"}},
+		"teams auth mode":                  {validConfig + "teams: {auth: jwt}\n", []string{`teams.auth: "jwt" is neither botframework nor none`}},
+		"teams service urls":               {validConfig + "teams: {service_urls: [ok.example]}\n", []string{`teams.service_urls[0]: "ok.example" is not an http(s) URL`}},
+		"teams channel service url not allowed": {validConfig + "schedules:\n  - {topic: cloud, cron: '@daily', teams_channel: '19:x@thread.tacv2', teams_service_url: 'https://smba.trafficmanager.net.evil.test/amer/'}\n",
+			[]string{"schedules[0].teams_service_url: serviceUrl https://smba.trafficmanager.net.evil.test/amer/ is not a Microsoft Bot Framework endpoint nor in teams.service_urls"}},
 		"concurrency":          {validConfig + "collect: {concurrency: -1}\n", []string{"collect.concurrency: must not be negative"}},
 		"all problems at once": {"stroe: {}\ntopics:\n  - id: a\n    feeds: [x]\n    windw: 1h\n", []string{"stroe: unknown key", "topics[0].windw: unknown key"}},
 	}
@@ -145,6 +153,29 @@ func TestConfigProblems(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// teams.auth none is for local clients: on a loopback listen (its default),
+// with no app registration, and then its Connector may be on loopback too.
+func TestConfigTeamsLocalMode(t *testing.T) {
+	for _, listen := range []string{"", "127.0.0.1:3978", "[::1]:4000", "localhost:3978"} {
+		yaml := validConfig + "teams: {auth: none}\n"
+		if listen != "" {
+			yaml = validConfig + fmt.Sprintf("teams: {auth: none, listen: %q}\n", listen)
+		}
+		cfg, err := ParseConfig("c.yaml", []byte(yaml))
+		if err != nil {
+			t.Errorf("listen %q: %v", listen, err)
+			continue
+		}
+		if !cfg.Teams.Enabled() || (listen == "" && cfg.Teams.Listen != "127.0.0.1:3978") {
+			t.Errorf("listen %q: enabled %v, listen %q", listen, cfg.Teams.Enabled(), cfg.Teams.Listen)
+		}
+	}
+	cfg, err := ParseConfig("c.yaml", []byte(validConfig+"teams: {app_id: a, app_password: p, tenant_id: t}\n"))
+	if err != nil || cfg.Teams.Auth != "botframework" || cfg.Teams.Listen != ":3978" {
+		t.Errorf("default mode: %+v, %v", cfg.Teams, err)
 	}
 }
 

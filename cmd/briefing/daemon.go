@@ -72,7 +72,7 @@ func OpenDaemon(ctx context.Context, app *App) (_ *Daemon, err error) {
 			return nil, err
 		}
 	}
-	if cfg.Teams.AppID != "" {
+	if cfg.Teams.Enabled() {
 		if d.teams, err = newTeamsBot(app, setup); err != nil {
 			return nil, err
 		}
@@ -106,7 +106,10 @@ func (d *Daemon) Run(ctx context.Context) error {
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return serveHTTP("health server", d.healthSrv, d.health) })
 	if d.teamsSrv != nil {
-		d.log.Info("teams endpoint listening", slog.String("listen", d.teamsLn.Addr().String()))
+		d.log.Info("teams endpoint listening", slog.String("listen", d.teamsLn.Addr().String()), slog.String("auth", d.app.Config.Teams.Auth))
+		if d.app.Config.Teams.Auth == teams.AuthNone {
+			d.log.Warn("teams.auth is none: activities are taken without a token, for local clients only")
+		}
 		d.teamsServes.Store(true)
 		g.Go(func() error { return serveHTTP("teams endpoint", d.teamsSrv, d.teamsLn) })
 	}

@@ -114,7 +114,7 @@ func newSlackBot(app *App, setup *schedule.Setup) (*slackbot.Bot, error) {
 func newTeamsBot(app *App, setup *schedule.Setup) (*teams.Bot, error) {
 	t := app.Config.Teams
 	return teams.New(teams.Options{
-		AppID: t.AppID, AppPassword: t.AppPassword, TenantID: t.TenantID,
+		Auth: t.Auth, AppID: t.AppID, AppPassword: t.AppPassword, TenantID: t.TenantID, ServiceURLs: t.ServiceURLs,
 		OpenIDMetadataURL: t.OpenIDMetadataURL, TokenURL: t.TokenURL,
 		Service: app.Engine, Threads: app.Store, Events: app.Store,
 		Setup: channelSetup(setup), Feedback: app.Engine, Admins: app.Config.Chat.Admins,

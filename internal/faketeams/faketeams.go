@@ -68,7 +68,9 @@ type Posted struct {
 	Activity Activity
 	// Body is the request body as sent.
 	Body json.RawMessage
-	At   time.Time
+	// Authorization is the request's Authorization header.
+	Authorization string
+	At            time.Time
 }
 
 // Cards returns the Adaptive Cards attached to the activity.
@@ -104,6 +106,10 @@ type Activity struct {
 	ChannelData  map[string]any `json:"channelData,omitempty"`
 	// Value is the data of the Adaptive Card Action.Submit that sent it.
 	Value any `json:"value,omitempty"`
+	// MembersAdded is a conversationUpdate's; Action an installationUpdate's
+	// ("add", "remove").
+	MembersAdded []Account `json:"membersAdded,omitempty"`
+	Action       string    `json:"action,omitempty"`
 }
 
 // Account is a user, bot or conversation member.
@@ -121,11 +127,29 @@ type Conversation struct {
 	TenantID         string `json:"tenantId,omitempty"`
 }
 
-// Entity is a mention or client info.
+// Entity is a mention or client info in an inbound activity, or, in what
+// the bot posts, the Message entity that carries Teams' AI label and
+// citations.
 type Entity struct {
 	Type      string   `json:"type"`
 	Mentioned *Account `json:"mentioned,omitempty"`
 	Text      string   `json:"text,omitempty"`
+
+	AtType         string     `json:"@type,omitempty"`
+	AdditionalType []string   `json:"additionalType,omitempty"`
+	Citation       []Citation `json:"citation,omitempty"`
+}
+
+// Citation is a Claim in a Message entity: position n is the text's [n].
+type Citation struct {
+	AtType     string `json:"@type"`
+	Position   int    `json:"position"`
+	Appearance struct {
+		AtType   string `json:"@type"`
+		Name     string `json:"name"`
+		URL      string `json:"url"`
+		Abstract string `json:"abstract"`
+	} `json:"appearance"`
 }
 
 // Attachment is a card or file attached to an activity.
@@ -144,6 +168,10 @@ type Option func(*Server)
 // WithTimeout bounds every wait.
 func WithTimeout(d time.Duration) Option { return func(s *Server) { s.timeout = d } }
 
+// AnonymousConnector makes the Connector take calls without a token, as
+// the Agents Playground's does; Posted.Authorization shows whether one came.
+func AnonymousConnector() Option { return func(s *Server) { s.anonymous = true } }
+
 // Server is the fake. Its methods are safe for concurrent use.
 type Server struct {
 	tb       testing.TB
@@ -152,6 +180,8 @@ type Server struct {
 	password string
 	tenantID string
 	timeout  time.Duration
+	// anonymous: Connector calls need no token.
+	anonymous bool
 
 	mu sync.Mutex
 	// changed is closed and replaced whenever state changes, waking waiters.
@@ -414,6 +444,48 @@ func InThread(channel, root string) ActivityOption {
 	}
 }
 
+// InPersonalChat places the activity in a 1:1 chat with the bot, which has
+// no threads.
+func InPersonalChat(id string) ActivityOption {
+	return func(a *Activity) {
+		a.Conversation.ID, a.Conversation.ConversationType, a.Conversation.IsGroup = id, "personal", false
+		a.ChannelData = nil
+	}
+}
+
+// InGroupChat places the activity in a group chat, which has no threads.
+func InGroupChat(id string) ActivityOption {
+	return func(a *Activity) {
+		a.Conversation.ID, a.Conversation.ConversationType, a.Conversation.IsGroup = id, "groupChat", true
+		a.ChannelData = nil
+	}
+}
+
+// WithChannelID sets channelId ("msteams" by default).
+func WithChannelID(id string) ActivityOption { return func(a *Activity) { a.ChannelID = id } }
+
+// FromServiceURL sets serviceUrl.
+func FromServiceURL(u string) ActivityOption { return func(a *Activity) { a.ServiceURL = u } }
+
+// Installed builds the activities Teams sends when the app is added to the
+// conversation opts place it in: an installationUpdate "add" and a
+// conversationUpdate whose membersAdded holds a user and the bot.
+func (s *Server) Installed(opts ...ActivityOption) []Activity {
+	install := s.Message("", opts...)
+	install.Type, install.Text, install.TextFormat, install.Action = "installationUpdate", "", "", "add"
+	update := s.Message("", opts...)
+	update.Type, update.Text, update.TextFormat = "conversationUpdate", "", ""
+	update.MembersAdded = []Account{*update.From, *update.Recipient}
+	update.Conversation.ID, install.Conversation.ID = baseConversation(update.Conversation.ID), baseConversation(install.Conversation.ID)
+	return []Activity{install, update}
+}
+
+// baseConversation drops a channel conversation's thread suffix.
+func baseConversation(id string) string {
+	base, _, _ := strings.Cut(id, ";messageid=")
+	return base
+}
+
 // DefaultChannel is the channel builders use.
 const DefaultChannel = "19:fakechannel@thread.tacv2"
 
@@ -538,7 +610,7 @@ func (s *Server) admit(w http.ResponseWriter, r *http.Request, limit int, needTo
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if needToken {
+	if needToken && !s.anonymous {
 		tok, _ := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
 		if !s.accessTokens[tok] {
 			writeError(w, http.StatusUnauthorized, "Unauthorized", "missing or unknown access token")
@@ -586,7 +658,8 @@ func (s *Server) serveActivity(w http.ResponseWriter, r *http.Request) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	p := Posted{Kind: "send", ConversationID: r.PathValue("conv"), ID: s.newIDLocked(), Activity: a, Body: body}
+	p := Posted{Kind: "send", ConversationID: r.PathValue("conv"), ID: s.newIDLocked(), Activity: a, Body: body,
+		Authorization: r.Header.Get("Authorization")}
 	if id := r.PathValue("id"); id != "" {
 		p.Kind, p.ReplyTo = "reply", id
 	}
@@ -617,7 +690,7 @@ func (s *Server) serveConversation(w http.ResponseWriter, r *http.Request) {
 	id := s.newIDLocked()
 	conv := params.ChannelData.Channel.ID + ";messageid=" + id
 	s.recordLocked(Posted{Kind: "conversation", ConversationID: conv, ID: id, ChannelID: params.ChannelData.Channel.ID,
-		Activity: params.Activity, Body: body})
+		Activity: params.Activity, Body: body, Authorization: r.Header.Get("Authorization")})
 	writeJSON(w, http.StatusCreated, map[string]any{"id": conv, "activityId": id})
 }
 
